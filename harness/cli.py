@@ -1,0 +1,56 @@
+"""Command line: argparse verbs only. Each verb is a module in `harness.commands`, imported when used.
+
+A verb module has `HELP` (one line), `add_arguments(parser)` and `run(args) -> int` (the exit code). Errors of the
+`HarnessError` family become one sentence on stderr and their exit code; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from harness import __version__
+from harness.errors import HarnessError
+
+VERBS = ("validate", "run", "summary", "compare", "report", "doctor", "up", "down", "cleanup")
+
+DESCRIPTION = """\
+Benchmark what a Docker storage configuration costs image builds, step by step.
+
+A matrix (YAML) names scenarios (docker hosts: a private local dockerd, an SSH server, or a Vagrant VM, each with
+its storage driver, backing filesystem and overlay knobs) and workloads (a generated base image and Dockerfile
+steps). `harness run` times every ADD/COPY/RUN step of no-cache builds, keeps every raw sample in a run directory,
+and summarises them. Exit codes: 0 ok, 1 some measurements failed (recorded), 2 bad input, 3 environment not able.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb in VERBS:
+        module = importlib.import_module(f"harness.commands.{verb}")
+        sub = verbs.add_parser(verb, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(command=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command.run(args)
+    except HarnessError as error:
+        print(f"harness {args.verb}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"harness {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""`harness run FILE`: measure a matrix; the last line on stdout is `results: <run dir>`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fcntl
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from harness.config import LocalHost, Matrix, Repetitions, load_matrix
+from harness.errors import EnvironmentNotAble, InputError
+from harness.leftovers import state_dir
+
+HELP = "run a matrix: time every build step on every scenario, keep raw samples, print a summary"
+DESCRIPTION = """\
+Run the builds a matrix plans: for each scenario, bring up its docker host (a private local dockerd, or a VM's
+daemon over SSH), check `docker info` against the scenario's `expect`, import each workload's generated base
+image, then time no-cache builds step by step. Every build is appended to RUN_DIR/samples.jsonl as soon as it
+finishes; RUN_DIR/manifest.json records the plan, the machine and every daemon. Progress goes to stderr; the
+summary and, last, `results: RUN_DIR` go to stdout.
+
+A run stopped by Ctrl-C, SIGTERM or even SIGKILL loses no finished build: run `harness cleanup` after a SIGKILL,
+then `harness run FILE --resume RUN_DIR` to measure only what is missing.
+Exit codes: 0 all measured, 1 some builds or scenarios failed (recorded), 2 bad input, 3 nothing could run here."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every `finally` tears down what it started."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the matrix YAML file")
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="directory that receives the run directory (default: ./results)")
+    parser.add_argument("--only", action="append", default=[], metavar="SCENARIO",
+                        help="run only this scenario (repeatable)")
+    parser.add_argument("--reps", type=int, metavar="N", help="measured repetitions per cell, overriding the matrix")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue an interrupted run: measure only the planned builds it lacks")
+    parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
+                        help="where private daemons keep their data and loop files (default: /var/lib/harness)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
+    from harness.results import RunDirectory
+    from harness.runner import Runner, check_selection
+
+    matrix = _with_reps(load_matrix(args.file), args.reps)
+    only = tuple(args.only)
+    check_selection(matrix, only)
+    _check_machine(matrix, only)
+    with exclusive_run_lock():
+        run_dir = _resumed(args.resume, args.file) if args.resume else RunDirectory.create(args.results, matrix,
+                                                                                          sys.argv)
+        print(f"run directory: {run_dir.path}", file=sys.stderr)
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        try:
+            outcome = Runner(matrix, run_dir, TerminalProgress(), args.work_dir, only).execute()
+        except KeyboardInterrupt as interrupt:
+            print(f"interrupted; every finished build is in {run_dir.path}/samples.jsonl — continue with "
+                  f"`harness run {args.file} --resume {run_dir.path}`", file=sys.stderr)
+            print(f"results: {run_dir.path}")
+            return 143 if isinstance(interrupt, Terminated) else 130
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    _print_summary(run_dir.path)
+    print(f"results: {run_dir.path}")
+    return outcome.exit_code
+
+
+def _print_summary(path: Path) -> None:
+    from harness.summary import render_run_summary  # noqa: PLC0415
+
+    print(render_run_summary(path, "table"))
+
+
+def _with_reps(matrix: Matrix, reps: int | None) -> Matrix:
+    if reps is None:
+        return matrix
+    if reps < 1:
+        raise InputError(f"--reps {reps}: must be at least 1")
+    return dataclasses.replace(matrix, repetitions=Repetitions(min=reps, max=reps))
+
+
+def _resumed(path: Path, matrix_file: Path):
+    from harness.results import RunDirectory, sha256_of  # noqa: PLC0415
+
+    run_dir = RunDirectory.open(path)
+    recorded = run_dir.read_manifest()["matrix"]["sha256"]
+    if recorded != sha256_of(matrix_file):
+        raise InputError(f"{matrix_file} is not the matrix {path} was started with (sha256 differs); resume with "
+                         f"the copy kept in {path}/inputs/")
+    return run_dir
+
+
+def _check_machine(matrix: Matrix, only: tuple[str, ...]) -> None:
+    """Refuse before creating anything when local scenarios cannot start daemons on this machine at all."""
+    from harness.hosts.local import check_machine  # noqa: PLC0415
+
+    for scenario in matrix.scenarios:
+        if isinstance(scenario.host, LocalHost) and (not only or scenario.name in only):
+            check_machine(scenario)
+
+
+@contextmanager
+def exclusive_run_lock() -> Iterator[None]:
+    """Overlay knobs are machine-wide: two runs at once would change each other's daemons. Refuse the second."""
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (directory / "run.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnvironmentNotAble("another `harness run` is running on this machine (it holds "
+                                     f"{directory / 'run.lock'}); wait for it to finish") from None
+        yield
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()

@@ -1,0 +1,32 @@
+"""`harness validate FILE`: check a matrix and everything it names, without touching any daemon."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.config import load_matrix
+
+HELP = "check a matrix and the scenario/workload files it names (starts nothing)"
+DESCRIPTION = """\
+Check a matrix YAML file and every scenario (scenarios/NAME.yaml) and workload (workloads/NAME.yaml) it names:
+unknown keys, wrong types, missing files and impossible values are reported with the file, the key path and the
+line. Exit 0 when valid, 2 otherwise. Nothing is started."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the matrix YAML file")
+
+
+def run(args: argparse.Namespace) -> int:
+    matrix = load_matrix(args.file)
+    reps = matrix.repetitions
+    repetitions = str(reps.min) if reps.target_ci is None else f"{reps.min}..{reps.max} until ±{reps.target_ci:.0%}"
+    print(f"{args.file}: valid — {len(matrix.scenarios)} scenarios × {len(matrix.workloads)} workloads, "
+          f"{repetitions} reps + {matrix.warmup} warmup, baseline {matrix.baseline}")
+    for scenario in matrix.scenarios:
+        print(f"  scenario {scenario.name}: {scenario.host.type} host, {scenario.storage.driver}"
+              f" on {scenario.storage.filesystem} filesystem")
+    for workload in matrix.workloads:
+        print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
+    return 0

@@ -1,0 +1,42 @@
+"""Docker hosts: where a scenario's daemon lives. Each backend is one module behind the `DockerHost` interface.
+
+The runner only sees this interface: `start()` brings the daemon up (or connects to it), `api` is a
+low-level docker client on a unix socket, `facts()` describes the machine for the manifest, `stop()` undoes
+everything `start()` did and never raises over an earlier error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import docker
+
+from harness.config import LocalHost, Scenario, SshHost, VagrantHost
+
+
+class DockerHost(Protocol):
+    scenario: Scenario
+    api: docker.APIClient
+    #: Unix socket the client talks to (a private daemon's, or the local end of an SSH forward).
+    socket_path: Path
+
+    def start(self) -> None: ...
+
+    def facts(self) -> dict[str, Any]: ...
+
+    def stop(self) -> None: ...
+
+
+def host_for(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
+    """The backend for `scenario`; `workspace` holds its private files, `log_dir` the logs kept with the run."""
+    if isinstance(scenario.host, LocalHost):
+        from harness.hosts.local import LocalDaemon
+        return LocalDaemon(scenario, workspace, log_dir)
+    if isinstance(scenario.host, SshHost):
+        from harness.hosts.ssh import SshDockerHost
+        return SshDockerHost(scenario, workspace, log_dir)
+    if isinstance(scenario.host, VagrantHost):
+        from harness.hosts.vagrant import VagrantDockerHost
+        return VagrantDockerHost(scenario, workspace, log_dir)
+    raise TypeError(f"unknown host {scenario.host!r}")

@@ -1,0 +1,181 @@
+"""The local backend: one private dockerd per scenario, modelled on moby's own test daemon.
+
+It owns a randomly named work directory (data-root, exec-root, pidfile, socket, generated config file), never the
+system daemon's paths, listens on a unix socket only (mode 0600, inside a 0700 directory), and has no bridge, no
+iptables and no TCP listener. Every step of `start()` is written to the ledger before it happens, so `stop()` — or
+`harness cleanup` after a SIGKILL — can undo exactly what was done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from harness.config import Scenario
+from harness.errors import EnvironmentNotAble, HarnessError
+from harness.knobs import apply_knobs, read_overlay_parameters, restore_knobs
+from harness.leftovers import Ledger
+from harness.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
+from harness.processes import stop_process, stop_processes_referencing
+
+READY_DEADLINE_S = 60.0
+POLL_INTERVAL_S = 0.1
+#: sockaddr_un.sun_path is 108 bytes on Linux, and containerd's sockets nest deeper than ours.
+MAX_SOCKET_PATH = 90
+API_TIMEOUT_S = 3600
+
+
+class ScenarioSkipped(EnvironmentNotAble):
+    """This machine cannot run the scenario at all (e.g. no device-mapper); recorded as a skip, the run goes on."""
+
+
+class LocalDaemon:
+    def __init__(self, scenario: Scenario, workspace: Path, log_dir: Path):
+        self.scenario = scenario
+        self.workspace = workspace / secrets.token_hex(4)
+        self.socket_path = self.workspace / "docker.sock"
+        self.log_path = log_dir / f"{scenario.name}.dockerd.log"
+        self.ledger = Ledger.for_this_process()
+        self.process: subprocess.Popen | None = None
+        self.api: docker.APIClient | None = None  # type: ignore[assignment]
+        self.start_seconds: float | None = None
+        self._knob_originals: dict[str, str] = {}
+        self._loop_image: Path | None = None
+
+    def start(self) -> None:
+        check_prerequisites(self.scenario)
+        if len(str(self.socket_path)) > MAX_SOCKET_PATH:
+            raise EnvironmentNotAble(f"the work directory {self.workspace} makes socket paths too long for unix "
+                                     f"sockets: use a shorter --work-dir")
+        began = time.perf_counter()
+        self.workspace.mkdir(parents=True, mode=0o700)
+        self.ledger.record(kind="workspace", path=str(self.workspace))
+        data_root = self._prepare_data_root()
+        config_file = self._write_config(data_root)
+        self._knob_originals = apply_knobs(self.scenario.overlay.as_dict(), self.ledger)
+        self._spawn(config_file)
+        self._wait_until_ready()
+        os.chmod(self.socket_path, 0o600)
+        self.api = docker.APIClient(base_url=f"unix://{self.socket_path}", version="auto", timeout=API_TIMEOUT_S)
+        self.start_seconds = time.perf_counter() - began
+
+    def facts(self) -> dict[str, Any]:
+        return {"kernel": os.uname().release, "overlay_parameters": read_overlay_parameters(),
+                "dockerd": shutil.which(self.scenario.engine.dockerd), "daemon_start_s": self.start_seconds,
+                "backing_filesystem": self.scenario.storage.filesystem, "daemon_log": self.log_path.name}
+
+    def stop(self) -> None:
+        """Undo `start()` in reverse; report what could not be undone without hiding an earlier error."""
+        problems = []
+        if self.api is not None:
+            self.api.close()
+        if self.process is not None:
+            if not stop_process(self.process.pid, grace_s=30.0):
+                problems.append(f"dockerd {self.process.pid} would not stop")
+            self.ledger.forget(kind="daemon", pid=self.process.pid)
+            self.process = None
+        problems += teardown_workspace(self.workspace, self._loop_image, self.ledger)
+        restore_knobs(self._knob_originals, self.ledger)
+        self._knob_originals = {}
+        if problems:
+            raise HarnessError(f"cleanup of {self.scenario.name} left things behind: {'; '.join(problems)}; "
+                               f"run `harness cleanup`")
+
+    def _prepare_data_root(self) -> Path:
+        storage = self.scenario.storage
+        if storage.filesystem == "host":
+            return self.workspace / "root"
+        self._loop_image = self.workspace / f"{storage.filesystem}.img"
+        mountpoint = self.workspace / "fs"
+        mount_loop_filesystem(storage.filesystem, storage.size_gb, self._loop_image, mountpoint, self.ledger)
+        return mountpoint / "root"
+
+    def _write_config(self, data_root: Path) -> Path:
+        """dockerd refuses options given both as flags and in the file, so everything goes in the file."""
+        storage = self.scenario.storage
+        config = {"data-root": str(data_root), "exec-root": str(self.workspace / "exec"),
+                  "pidfile": str(self.workspace / "docker.pid"), "hosts": [f"unix://{self.socket_path}"],
+                  "storage-driver": storage.driver, "storage-opts": storage.storage_opts(),
+                  "bridge": "none", "iptables": False, "ip-forward": False, "ip-masq": False, "log-level": "info"}
+        path = self.workspace / "daemon.json"
+        path.write_text(json.dumps(config, indent=2))
+        return path
+
+    def _spawn(self, config_file: Path) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([self.scenario.engine.dockerd, "--config-file", str(config_file)],
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        self.ledger.record(kind="daemon", pid=self.process.pid, workspace=str(self.workspace))
+
+    def _wait_until_ready(self) -> None:
+        """Poll `/_ping` until it answers, failing fast if dockerd exits during startup."""
+        probe = docker.APIClient(base_url=f"unix://{self.socket_path}", version="1.24", timeout=5)
+        deadline = time.monotonic() + READY_DEADLINE_S
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise HarnessError(f"dockerd exited during startup (exit code {self.process.returncode}); "
+                                       f"{self._log_tail()}")
+                if self.socket_path.exists() and _pings(probe):
+                    return
+                time.sleep(POLL_INTERVAL_S)
+        finally:
+            probe.close()
+        raise HarnessError(f"dockerd did not answer on {self.socket_path} within {READY_DEADLINE_S:.0f} s; "
+                           f"{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 8) -> str:
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return f"last lines of {self.log_path}:\n  " + "\n  ".join(tail)
+
+
+def _pings(probe: docker.APIClient) -> bool:
+    try:
+        return bool(probe.ping())
+    except (docker.errors.APIError, requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+        return False
+
+
+def teardown_workspace(workspace: Path, loop_image: Path | None, ledger: Ledger) -> list[str]:
+    """Stop stray processes of ours (containerd, shims), unmount, free the loop file, delete the work directory."""
+    problems = [f"process {pid} would not stop" for pid in stop_processes_referencing(workspace)]
+    problems += unmount_under(workspace)
+    if loop_image is not None:
+        problems += unmount_loop_filesystem(loop_image, loop_image.parent / "fs", ledger)
+    if not problems:
+        shutil.rmtree(workspace, ignore_errors=True)
+        ledger.forget(kind="workspace", path=str(workspace))
+    return problems
+
+
+def check_machine(scenario: Scenario) -> None:
+    """What every local scenario needs: root and a dockerd binary."""
+    if os.geteuid() != 0:
+        raise EnvironmentNotAble("local scenarios start a private dockerd, which needs root: run as root (sudo)")
+    if shutil.which(scenario.engine.dockerd) is None:
+        raise EnvironmentNotAble(f"{scenario.engine.dockerd} not found: install it with `apt-get install docker.io` "
+                                 f"(Debian/Ubuntu) or set engine.dockerd in {scenario.file}")
+
+
+def check_prerequisites(scenario: Scenario) -> None:
+    """Refuse early, with the fix, what this machine cannot run."""
+    check_machine(scenario)
+    driver = scenario.storage.driver
+    if driver == "devicemapper" and "device-mapper" not in Path("/proc/devices").read_text():
+        raise ScenarioSkipped("this kernel has no device-mapper (no `device-mapper` in /proc/devices; "
+                              "CONFIG_BLK_DEV_DM unset or dm_mod not loaded): run devicemapper scenarios on a VM")
+    if driver == "fuse-overlayfs" and (shutil.which("fuse-overlayfs") is None or not Path("/dev/fuse").exists()):
+        raise ScenarioSkipped("fuse-overlayfs needs the fuse-overlayfs binary and /dev/fuse: "
+                              "`apt-get install fuse-overlayfs` and `modprobe fuse`")
