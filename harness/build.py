@@ -73,11 +73,11 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
         elif "error" in message or "errorDetail" in message:
             error = _error_text(message)
             break
-        elif _image_id(message) and current:
-            steps.append(_finished(current, arrived, None))
-            current, image_id = None, _image_id(message)
-        elif text and BUILT.match(text) and image_id is None:
-            image_id = BUILT.match(text).group(1)
+        elif _image_id(message) or (image_id is None and BUILT.match(text)):
+            if current:
+                steps.append(_finished(current, arrived, None))
+                current = None
+            image_id = image_id or _image_id(message) or BUILT.match(text).group(1)
     if error is not None and current:
         steps.append(_finished(current, last_ns, error))
     elif current:  # the stream ended without an image id or an error: the daemon went away mid-build

@@ -6,6 +6,7 @@ that carries each key's line. `Section` walks a mapping, takes the keys it knows
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -100,6 +101,7 @@ class Section:
         path = self.key_path + (key,)
         if key not in self.value or self.value[key] is None:
             if default is _MISSING:
+                self._refuse_a_misspelling_of(key)
                 raise self.doc.error(path, f"is required ({_kind_name(kind)})")
             return default
         value = self.value[key]
@@ -118,14 +120,22 @@ class Section:
             return Section(self.doc, self.key_path + (key,), {})
         return Section(self.doc, self.key_path + (key,), self.value[key])
 
+    def _refuse_a_misspelling_of(self, key: str) -> None:
+        """A required key missing beside an unknown one is most likely a typo: name the typo, not the absence."""
+        strangers = [str(k) for k in self.value if str(k) != key]
+        close = difflib.get_close_matches(key, strangers, n=1, cutoff=0.75)
+        if close:
+            raise self.doc.error(self.key_path + (close[0],), f"unknown key (did you mean {key}?)")
+
     def error(self, key: str, message: str) -> InputError:
         return self.doc.error(self.key_path + (key,), message)
 
     def done(self) -> None:
         unknown = [k for k in self.value if str(k) not in self.taken]
         if unknown:
-            known = ", ".join(sorted(self.taken))
-            raise self.doc.error(self.key_path + (str(unknown[0]),), f"unknown key (known here: {known})")
+            close = difflib.get_close_matches(str(unknown[0]), self.taken, n=1, cutoff=0.75)
+            hint = f"did you mean {close[0]}?" if close else f"known here: {', '.join(sorted(self.taken))}"
+            raise self.doc.error(self.key_path + (str(unknown[0]),), f"unknown key ({hint})")
 
 
 def one_of(*choices: Any) -> Callable[[Any], str | None]:

@@ -76,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
 def _print_summary(path: Path) -> None:
     from harness.summary import render_run_summary  # noqa: PLC0415
 
+    samples = path / "samples.jsonl"
+    if not samples.exists() or not samples.stat().st_size:
+        print("no builds were measured (see the scenario reasons above and in manifest.json)")
+        return
     print(render_run_summary(path, "table"))
 
 

@@ -1,0 +1,122 @@
+"""The local engine against real private dockerd instances: the seed's effect, failures recorded, verification."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
+
+pytestmark = pytest.mark.integration
+
+SEED_LIKE = """\
+  - name: seed-small
+    base: {files: 8000, directories: 40}
+    steps:
+      - RUN touch /built-marker
+      - COPY payload/ /payload/
+      - ADD payload.tar /
+      - RUN mv /base/d0000 /base/d0000-renamed
+"""
+
+
+def step_median(samples: list[dict], scenario: str, step: int) -> float:
+    values = [s["seconds"] for s in samples
+              if s["scenario"] == scenario and s["step"] == step and s["ok"] and not s["warmup"]]
+    assert len(values) >= 3, (scenario, step, values)
+    return statistics.median(values)
+
+
+def test_redirect_dir_on_makes_dockerd_diff_naively_and_run_and_copy_steps_slower(harness: Harness) -> None:
+    matrix = matrix_with(harness.root, ["local-overlay2-native", "local-overlay2-naive"], SEED_LIKE,
+                         "repetitions: 5\nwarmup: 1\nseed: 1\n")
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 0, result.stderr
+    run_dir = run_dir_of(result.stdout)
+    manifest = manifest_of(run_dir)
+    assert manifest["status"] == "complete"
+    naive, native = (manifest["scenarios"][n] for n in ("local-overlay2-naive", "local-overlay2-native"))
+    assert naive["driver_status"]["Native Overlay Diff"] == "false"
+    assert native["driver_status"]["Native Overlay Diff"] == "true"
+    assert naive["overlay_parameters"]["redirect_dir"] == "Y" and native["overlay_parameters"]["redirect_dir"] == "N"
+    samples = samples_of(run_dir)
+    for step, instruction in ((2, "RUN"), (3, "COPY")):
+        slow, fast = (step_median(samples, s, step) for s in ("local-overlay2-naive", "local-overlay2-native"))
+        assert slow >= 1.5 * fast, f"{instruction}: naive {slow:.3f} s vs native {fast:.3f} s"
+    builds = [s for s in samples if s["kind"] == "build"]
+    assert len(builds) == 12 and all(s["ok"] for s in builds)
+    assert sum(s["warmup"] for s in builds) == 2
+    assert "Not using native diff for overlay2" in (run_dir / "logs" / "local-overlay2-naive.dockerd.log").read_text()
+
+
+def test_a_scenario_whose_expectation_fails_is_reported_with_both_values(harness: Harness) -> None:
+    lying = {"scenarios/claims-native.yaml": """
+        description: redirect_dir on, yet claims the native differ
+        host: {type: local}
+        storage: {driver: overlay2}
+        kernel: {overlay: {redirect_dir: on}}
+        expect: {driver: overlay2, native_overlay_diff: true}
+    """}
+    matrix = matrix_with(harness.root, ["claims-native", "local-vfs"],
+                         "  - name: tiny\n    base: {files: 50}\n    steps: [RUN touch /x]\n",
+                         "repetitions: 1\nwarmup: 0\n", own=lying)
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 1, result.stderr
+    reason = manifest_of(run_dir_of(result.stdout))["scenarios"]["claims-native"]["reason"]
+    for text in (reason, result.stderr):
+        assert "expect.native_overlay_diff is 'true'" in text and "Native Overlay Diff: 'false'" in text
+    statuses = {n: s["status"] for n, s in manifest_of(run_dir_of(result.stdout))["scenarios"].items()}
+    assert statuses == {"claims-native": "failed", "local-vfs": "ok"}
+    assert not [s for s in samples_of(run_dir_of(result.stdout)) if s["scenario"] == "claims-native"]
+
+
+def test_a_failing_build_is_recorded_with_the_daemons_error_and_the_run_goes_on(harness: Harness) -> None:
+    workloads = """\
+  - name: broken
+    base: {files: 20}
+    steps: [RUN touch /x, RUN exit 3, RUN touch /never]
+  - name: fine
+    base: {files: 20}
+    steps: [RUN touch /y]
+"""
+    matrix = matrix_with(harness.root, ["local-overlay2-native"], workloads, "repetitions: 2\nwarmup: 0\n")
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 1, result.stderr
+    samples = samples_of(run_dir_of(result.stdout))
+    broken = [s for s in samples if s["workload"] == "broken"]
+    builds = [s for s in broken if s["kind"] == "build"]
+    assert len(builds) == 2 and not any(s["ok"] for s in builds)
+    assert all("returned a non-zero code: 3" in s["error"] for s in builds)
+    failed_steps = [s for s in broken if s["kind"] == "step" and not s["ok"]]
+    assert [(s["step"], s["text"]) for s in failed_steps] == [(3, "RUN exit 3")] * 2
+    assert not [s for s in broken if s["step"] == 4], "steps after the failure must not be recorded"
+    fine = [s for s in samples if s["workload"] == "fine" and s["kind"] == "build"]
+    assert len(fine) == 2 and all(s["ok"] for s in fine)
+
+
+def test_devicemapper_is_skipped_with_its_reason_on_a_kernel_without_device_mapper(harness: Harness) -> None:
+    if "device-mapper" in Path("/proc/devices").read_text():
+        pytest.skip("this kernel has device-mapper: the refusal path cannot be shown here")
+    matrix = matrix_with(harness.root, ["local-devicemapper"], "  - name: t\n    steps: [RUN true]\n",
+                         "repetitions: 1\nwarmup: 0\n")
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 3, result.stderr
+    scenario = manifest_of(run_dir_of(result.stdout))["scenarios"]["local-devicemapper"]
+    assert scenario["status"] == "skipped" and "no device-mapper" in scenario["reason"]
+    assert "Traceback" not in result.stderr
+
+
+def test_every_shipped_local_scenario_starts_and_meets_its_expectation(harness: Harness) -> None:
+    names = ["local-overlay2-native", "local-overlay2-naive", "local-overlay2-xfs", "local-btrfs",
+             "local-fuse-overlayfs", "local-vfs"]
+    matrix = matrix_with(harness.root, names, "  - name: t\n    base: {files: 200}\n    steps: [RUN touch /x, "
+                                              "COPY payload/ /p/]\n", "repetitions: 1\nwarmup: 0\n")
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 0, result.stderr
+    manifest = manifest_of(run_dir_of(result.stdout))
+    assert {n: manifest["scenarios"][n]["status"] for n in names} == {n: "ok" for n in names}
+    assert manifest["scenarios"]["local-overlay2-xfs"]["driver_status"]["Backing Filesystem"] == "xfs"
+    assert manifest["scenarios"]["local-btrfs"]["driver_status"]["Driver"] == "btrfs"
+    assert len([s for s in samples_of(run_dir_of(result.stdout)) if s["kind"] == "build" and s["ok"]]) == len(names)
