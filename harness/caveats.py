@@ -26,14 +26,15 @@ KINDS: dict[str, CaveatKind] = {kind.code: kind for kind in (
                "read the `error` of those samples in samples.jsonl and the daemon log in logs/, fix the cause, rerun"),
     CaveatKind("no-baseline", "no baseline samples for this step, so no ratio",
                "check why the baseline scenario has no measurements here, or pick another with --baseline"),
-    CaveatKind("few-ci", f"fewer than {stats.MIN_N_CI} samples: no 95 % interval",
+    CaveatKind("few-ci", f"fewer than {stats.MIN_N_CI} samples: no 95% interval",
                f"run at least {stats.MIN_N_CI} repetitions (repetitions.min in the matrix, or --reps)"),
     CaveatKind("few-test", f"fewer than {stats.MIN_N_TEST} samples here or in the baseline: not tested",
                f"run at least {stats.MIN_N_TEST} (better {stats.MIN_N_CI}) repetitions per scenario"),
     CaveatKind("spread", f"high spread: CV ≥ {stats.CV_THRESHOLD:.0%} of the mean",
                "stop other load on the host (and its VM host), then rerun with more repetitions; compare ratios"),
-    CaveatKind("outliers", f"outliers: |modified z| > {stats.OUTLIER_Z} (Iglewicz–Hoaglin)",
-               "look for interference at those times (ended_at in samples.jsonl, logs/); rerun if many cells have them"),
+    CaveatKind("outliers", f"outliers: |modified z| > {stats.OUTLIER_Z:g} (robust, on the MAD)",
+               "look for interference at those times (`ended_at` in samples.jsonl, logs/); "
+               "rerun if many cells have them"),
     CaveatKind("first-rep", f"first measured repetition slowest, > {stats.FIRST_REP_EXCESS:.0%} above the rest",
                "raise `warmup` in the matrix (e.g. warmup: 2) so caches and the daemon settle before measuring"),
 )}

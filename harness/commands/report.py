@@ -1,0 +1,36 @@
+"""`harness report RUN_DIR`: a Markdown report with plots and a citation block."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands.summary import check_thresholds
+
+HELP = "write a Markdown report of a run: summary table, plots, methods and a citation block"
+DESCRIPTION = """\
+Write OUT/report.md (default OUT: RUN_DIR/report) with the summary table in Markdown, plots in OUT/plots (PNG
+and SVG: every sample per step and scenario as box and strip plots, and the ratios to the baseline with their
+95% intervals on a log axis), the statistical methods with their sources, and a citation block: run id, dates,
+harness version and git commit, exact command, matrix sha256, host and kernel, and per scenario its engine
+version, kernel, overlay knobs and driver status — what a reader needs to reproduce a number. The summary is
+also written as OUT/summary.csv and OUT/summary.json. Prints the path of report.md."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: RUN_DIR/report)")
+    parser.add_argument("--baseline", metavar="SCENARIO",
+                        help="scenario the others are compared with (default: the matrix's baseline)")
+    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION",
+                        help="ratios within 1 ± this count as no difference (default: 0.02)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.report import write_report
+
+    check_thresholds(args)
+    files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, noise=args.noise)
+    print(f"report: {files.markdown}")
+    return 0

@@ -1,0 +1,49 @@
+"""The format-neutral shape of a result table, which every exporter renders: display cells as text, plus the tidy
+records (CSV) and the JSON object. Building it once keeps the five formats saying the same thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DisplayRow:
+    """One table line; `new_group` marks the first line of a step (exporters may add space before it)."""
+
+    cells: tuple[str, ...]
+    new_group: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block of rows (one per workload, plus the geometric means)."""
+
+    title: str
+    rows: tuple[DisplayRow, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One kind of warning: what is wrong, where (cell and its numbers), and the remedy."""
+
+    title: str
+    places: tuple[str, ...]
+    remedy: str
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    """A rendered-agnostic result table; `code_column` is the column holding Dockerfile text (or None)."""
+
+    title: str
+    headers: tuple[str, ...]
+    numeric: tuple[bool, ...]
+    sections: tuple[Section, ...]
+    legend: tuple[str, ...]
+    notices: tuple[Notice, ...]
+    notes: tuple[str, ...]
+    csv_columns: tuple[str, ...]
+    csv_records: tuple[tuple[str, ...], ...]
+    payload: dict[str, Any] = field(default_factory=dict)
+    code_column: int | None = None

@@ -1,0 +1,130 @@
+"""Figures for the report (matplotlib, no display needed): every sample per step and scenario, and the ratios to
+the baseline with their intervals. Each figure is written as PNG (for Markdown viewers) and SVG (for print).
+
+Figures are built on `matplotlib.figure.Figure` directly (no pyplot state), and written without timestamps and with
+a fixed SVG hash salt, so the same run gives the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.rundata import TOTAL
+from harness.summary import Row, Summary
+
+COLUMNS = 3
+#: The noise band is shaded around 1× in the ratio plot.
+BAND_COLOUR = "#dddddd"
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _colours(names: Sequence[str]) -> dict[str, str]:
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"].colors
+    return {name: palette[index % len(palette)] for index, name in enumerate(names)}
+
+
+def _step_title(row: Row) -> str:
+    if row.step == TOTAL:
+        return "whole build"
+    text = row.text or row.instruction or ""
+    return f"{row.step}: {text if len(text) <= 28 else text[:27] + '…'}"
+
+
+def step_figure(rows: Sequence[Row], scenarios: Sequence[str]):
+    """One panel per step of one workload: a box per scenario with every sample drawn over it (strip plot), so a
+    reader sees n, spread and outliers rather than a bar that hides them."""
+    steps = list(dict.fromkeys(row.step for row in rows))
+    grid_rows = -(-len(steps) // COLUMNS)
+    figure = _figure(4.2 * min(COLUMNS, len(steps)), 3.2 * grid_rows)
+    colours = _colours(scenarios)
+    for index, step in enumerate(steps):
+        axes = figure.add_subplot(grid_rows, min(COLUMNS, len(steps)), index + 1)
+        cells = [row for row in rows if row.step == step]
+        _draw_cells(axes, cells, colours)
+        axes.set_title(_step_title(cells[0]), fontsize=9, loc="left")
+        axes.set_ylabel("seconds", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.set_ylim(bottom=0)
+    return figure
+
+
+def _draw_cells(axes, cells: Sequence[Row], colours: dict[str, str]) -> None:
+    positions = list(range(1, len(cells) + 1))
+    drawn = [(pos, cell) for pos, cell in zip(positions, cells) if cell.values]
+    if drawn:
+        axes.boxplot([cell.values for _, cell in drawn], positions=[pos for pos, _ in drawn], widths=0.5,
+                     showfliers=False, medianprops={"color": "black"})
+    for pos, cell in drawn:
+        count = len(cell.values)
+        offsets = [0.0] if count == 1 else [-0.15 + 0.3 * i / (count - 1) for i in range(count)]
+        axes.scatter([pos + dx for dx in offsets], sorted(cell.values), s=12, color=colours[cell.scenario],
+                     zorder=3, edgecolors="none")
+    axes.set_xticks(positions, [_short(cell.scenario) for cell in cells], rotation=20, ha="right")
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 22 else name[:21] + "…"
+
+
+def ratio_figure(rows: Sequence[Row], noise: float, scenarios: Sequence[str]):
+    """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
+    far from 1×); a filled marker is a significant difference, a hollow one is not."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    compared = [row for row in rows if not row.is_baseline and row.ratio is not None]
+    figure = _figure(7.5, 1.1 + 0.32 * max(1, len(compared)))
+    axes = figure.add_subplot()
+    axes.axvspan(1 - noise, 1 + noise, color=BAND_COLOUR, zorder=0)
+    axes.axvline(1.0, color="grey", linewidth=0.8)
+    colours = _colours(scenarios)
+    for y, row in enumerate(compared):
+        low = row.ratio if row.ratio_ci_low is None else row.ratio_ci_low
+        high = row.ratio if row.ratio_ci_high is None else row.ratio_ci_high
+        colour = colours[row.scenario]
+        axes.errorbar([row.ratio], [y], xerr=[[row.ratio - low], [high - row.ratio]], fmt="o", color=colour,
+                      markerfacecolor=colour if row.significant else "white", capsize=3, markersize=5)
+    axes.set_yticks(range(len(compared)), [f"{_step_title(row)} · {row.scenario}" for row in compared], fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xscale("log")
+    axes.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
+    axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axes.tick_params(labelsize=7)
+    axes.set_xlabel(f"median ÷ baseline median (log scale)\nbars: 95% interval; grey: noise band ±{noise:.0%}; "
+                    "hollow: not significant", fontsize=7)
+    return figure
+
+
+def save(figure, out_dir: Path, stem: str) -> list[Path]:
+    """Write `figure` as out_dir/stem.png and .svg without timestamps; returns the paths."""
+    import matplotlib
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
+    with matplotlib.rc_context({"svg.hashsalt": "harness", "svg.fonttype": "none"}):
+        figure.savefig(paths[0], dpi=150, metadata={"Software": None})
+        figure.savefig(paths[1], metadata={"Date": None, "Creator": None})
+    return paths
+
+
+def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
+    """For each workload: `<workload>-steps` and `<workload>-ratios` figures; returns the paths per workload."""
+    scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
+    written: dict[str, list[Path]] = {}
+    for workload in dict.fromkeys(row.workload for row in summary.rows):
+        rows = [row for row in summary.rows if row.workload == workload]
+        written[workload] = save(step_figure(rows, scenarios), out_dir, f"{_slug(workload)}-steps")
+        written[workload] += save(ratio_figure(rows, summary.noise, scenarios), out_dir, f"{_slug(workload)}-ratios")
+    return written
+
+
+def _slug(name: str) -> str:
+    return "".join(char if char.isalnum() or char in "-_." else "_" for char in name)

@@ -1,0 +1,172 @@
+"""`harness report`: a Markdown report of one run — summary table, plots, methods and a citation block.
+
+The citation block is the point: a number quoted in a design document is only worth something if a reader can see
+what produced it (run, date, harness version and commit, exact command, matrix hash, host kernel, engine versions,
+driver status per scenario) and run it again. Everything comes from manifest.json; nothing is re-measured.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import stats
+from harness.errors import InputError
+from harness.rundata import RunData, load_run
+from harness.summary import Summary, summarize
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What `write_report` wrote: the Markdown file, plots, and the summary as CSV and JSON beside it."""
+
+    markdown: Path
+    plots: tuple[Path, ...]
+    data: tuple[Path, ...]
+
+
+def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | None = None, *,
+                 alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE) -> ReportFiles:
+    """Write report.md, plots/ and summary.{csv,json} to `out_dir` (default RUN_DIR/report)."""
+    from harness import export, plots
+    from harness.export.layout import summary_doc
+
+    run = load_run(Path(run_dir))
+    if not run.manifest:
+        raise InputError(f"{run.run_dir}/manifest.json is missing; a report needs it for the citation block")
+    out = Path(out_dir) if out_dir else run.run_dir / "report"
+    summary = summarize(run, baseline, alpha=alpha, noise=noise)
+    images = plots.workload_plots(summary, out / "plots")
+    doc = summary_doc(summary)
+    data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
+            _write(out / "summary.json", export.render(doc, "json") + "\n"))
+    text = report_markdown(run, summary, export.render(doc, "md"), {w: [p.relative_to(out) for p in ps]
+                                                                      for w, ps in images.items()})
+    markdown = _write(out / "report.md", text)
+    return ReportFiles(markdown, tuple(p for ps in images.values() for p in ps), data)
+
+
+def _write(path: Path, text: str) -> Path:
+    """Atomically: a temporary file in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+    return path
+
+
+def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]]) -> str:
+    """The report text; `images` maps each workload to its plot files relative to the report."""
+    manifest = run.manifest
+    lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
+             f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
+             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{summary.baseline}`; "
+             f"run status {manifest.get('status', 'unknown')}.", "", "## Results", "", table_md, "", "## Plots", ""]
+    for workload, paths in images.items():
+        pngs = [p for p in paths if p.suffix == ".png"]
+        lines += [f"### Workload `{workload}`", ""]
+        for png, caption in zip(pngs, ("Every sample per step and scenario", "Ratio to the baseline")):
+            lines += [f"![{caption}, {workload}]({png.as_posix()})", "",
+                      f"*{caption}* ([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
+    lines += ["## Methods", "", *methods_lines(summary), "", "## Citation", "", *citation_lines(run, summary)]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def methods_lines(summary: Summary) -> list[str]:
+    return [
+        "- Samples: every non-warmup repetition of every build step (classic builder, no cache), timed from its "
+        "`Step k/N` message to the next; `total` is the whole build. Failed samples are counted, never timed.",
+        f"- Median with a distribution-free 95% interval from order statistics (binomial; Conover, *Practical "
+        f"Nonparametric Statistics*, §3.2); none below {stats.MIN_N_CI} samples.",
+        f"- Ratio of medians to the baseline, 95% interval by percentile bootstrap (scipy.stats.bootstrap, "
+        f"{stats.BOOTSTRAP_RESAMPLES} resamples, each group resampled on its own, seeded per cell).",
+        "- Two-sided Mann–Whitney U test (scipy.stats.mannwhitneyu; exact, or an exact permutation test with ties), "
+        f"Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run.",
+        f"- Significant: adjusted p < {summary.alpha:g} and a ratio outside 1 ± {summary.noise:.0%}; otherwise `~`.",
+        f"- Warnings: CV ≥ {stats.CV_THRESHOLD:.0%} (pyperf's threshold), modified z-score on the MAD > "
+        f"{stats.OUTLIER_Z:g} (Iglewicz & Hoaglin), first measured repetition > {stats.FIRST_REP_EXCESS:.0%} "
+        "above the rest, and too few samples.",
+        "- Geometric mean of the step ratios per scenario (whole-build rows left out, they would count steps twice).",
+    ]
+
+
+def _get(mapping: object, *path: str) -> object:
+    for key in path:
+        mapping = mapping.get(key) if isinstance(mapping, dict) else None
+    return mapping
+
+
+def citation_lines(run: RunData, summary: Summary) -> list[str]:
+    """A fenced block with what identifies and reproduces the run, then one row of facts per scenario."""
+    manifest = run.manifest
+    matrix = manifest.get("matrix") or {}
+    host = manifest.get("host") or {}
+    reps = manifest.get("repetitions") or {}
+    commit = manifest.get("git_commit") or "unknown (not a git checkout)"
+    fields = [
+        ("run id", run.run_id),
+        ("measured", f"{manifest.get('started_at', '?')} → {manifest.get('ended_at', '?')} (UTC)"),
+        ("harness", f"{manifest.get('harness_version', '?')}, git commit {commit}"),
+        ("command", shlex.join(manifest.get("command") or []) or "?"),
+        ("matrix", f"{matrix.get('file', '?')} (copy in the run directory: {matrix.get('copy', '?')})"),
+        ("matrix sha256", matrix.get("sha256", "?")),
+        ("host", _host_line(host)),
+        ("kernel", host.get("kernel", "?")),
+        ("overlay knobs", _pairs(host.get("overlay_parameters")) or "—"),
+        ("repetitions", f"min {reps.get('min', '?')}, max {reps.get('max', '?')}, target CI {_target(reps)}; "
+                        f"warmup {manifest.get('warmup', '?')}; seed {manifest.get('seed', '?')}"),
+        ("baseline", summary.baseline),
+        ("statistics", f"harness summary RUN_DIR --baseline {summary.baseline} --alpha {summary.alpha:g} "
+                       f"--noise {summary.noise:g}"),
+    ]
+    width = max(len(name) for name, _ in fields) + 1
+    block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]
+    return block + scenario_table(manifest) + ["", *suggested_citation(run, summary)]
+
+
+def _target(repetitions: dict) -> str:
+    target = repetitions.get("target_ci")
+    return f"±{target:.0%} of the median" if isinstance(target, (int, float)) else "none (fixed repetitions)"
+
+
+def _host_line(host: dict) -> str:
+    memory = host.get("memory_bytes")
+    size = f"{memory / 2**30:.1f} GiB" if isinstance(memory, (int, float)) else "? GiB"
+    return (f"{host.get('hostname', '?')}, {host.get('os', '?')}, {host.get('cpus', '?')} CPUs, {size}, "
+            f"Python {host.get('python', '?')}")
+
+
+def _pairs(mapping: object) -> str:
+    return ", ".join(f"{key}={value}" for key, value in mapping.items()) if isinstance(mapping, dict) else ""
+
+
+def scenario_table(manifest: dict) -> list[str]:
+    """Per scenario: status, driver, engine version, kernel, overlay knobs, driver status, daemon start time."""
+    lines = ["| scenario | status | host | driver | engine | kernel | overlay knobs | driver status | daemon start |",
+             "|:--|:--|:--|:--|:--|:--|:--|:--|--:|"]
+    for name, facts in (manifest.get("scenarios") or {}).items():
+        facts = facts if isinstance(facts, dict) else {}
+        status = facts.get("status", "?") + (f" ({facts['reason']})" if facts.get("reason") else "")
+        start = facts.get("daemon_start_s")
+        cells = [f"`{name}`", status, facts.get("host_type", "?"), facts.get("storage_driver", "?"),
+                 str(_get(facts, "docker_version", "Version") or "?"), facts.get("kernel", "?"),
+                 _pairs(facts.get("overlay_parameters")) or "—", _pairs(facts.get("driver_status")) or "—",
+                 f"{start:.2f} s" if isinstance(start, (int, float)) else "?"]
+        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
+    return lines
+
+
+def suggested_citation(run: RunData, summary: Summary) -> list[str]:
+    manifest = run.manifest
+    commit = (manifest.get("git_commit") or "")[:12] or "unknown commit"
+    sha = str(_get(manifest, "matrix", "sha256") or "?")[:16]
+    date = str(manifest.get("started_at", "?"))[:10]
+    return ["Suggested citation:", "",
+            f"> Docker storage-driver build benchmark, run `{run.run_id}` ({date}), harness "
+            f"{manifest.get('harness_version', '?')} ({commit}), matrix sha256 `{sha}…`, kernel "
+            f"{_get(manifest, 'host', 'kernel') or '?'}, baseline `{summary.baseline}`. Raw samples: "
+            "`samples.jsonl` in the run directory."]

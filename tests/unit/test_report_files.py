@@ -1,0 +1,61 @@
+"""`harness report`: the Markdown report (golden), its plots, and the citation facts a reader needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.errors import InputError
+from harness.report import write_report
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+EXAMPLE = DATA / "example-run"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):
+    return write_report(EXAMPLE, tmp_path_factory.mktemp("report"))
+
+
+def test_report_markdown_matches_golden(report) -> None:
+    """Regenerate with UPDATE_GOLDEN=1 (see test_summary_formats.py) and review the diff."""
+    golden, text = DATA / "golden" / "report.md", report.markdown.read_text(encoding="utf-8")
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_report_writes_png_and_svg_plots_it_links(report) -> None:
+    names = sorted(path.name for path in report.plots)
+    assert names == ["seed-ratios.png", "seed-ratios.svg", "seed-steps.png", "seed-steps.svg"]
+    for path in report.plots:
+        head = path.read_bytes()[:200]
+        assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<svg" in head or b"<?xml" in head
+    text = report.markdown.read_text(encoding="utf-8")
+    assert "(plots/seed-steps.png)" in text and "(plots/seed-ratios.svg)" in text
+
+
+def test_citation_block_names_everything_needed_to_reproduce(report) -> None:
+    text = report.markdown.read_text(encoding="utf-8")
+    manifest = json.loads((EXAMPLE / "manifest.json").read_text())
+    for fact in (manifest["run_id"], manifest["git_commit"], manifest["harness_version"], manifest["matrix"]["sha256"],
+                 "harness run matrix-local.yaml --results results", manifest["host"]["kernel"], "20.10.24+dfsg1",
+                 "Native Overlay Diff=false", "Native Overlay Diff=true", "redirect_dir=Y", manifest["started_at"]):
+        assert fact in text, fact
+
+
+def test_report_writes_summary_data_beside_it(report) -> None:
+    csv_path, json_path = report.data
+    assert json.loads(json_path.read_text())["run_id"] == "20261127T101500Z-example"
+    assert csv_path.read_text().startswith("run_id,baseline,workload,step")
+
+
+def test_report_defaults_to_run_dir_report_and_needs_a_manifest(tmp_path: Path) -> None:
+    run = shutil.copytree(EXAMPLE, tmp_path / "run")
+    (run / "manifest.json").unlink()
+    with pytest.raises(InputError, match="manifest.json is missing"):
+        write_report(run)
