@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGTERM, previous)
     _print_summary(run_dir.path)
+    for name, status in outcome.scenario_status.items():
+        if status != "ok":
+            reason = run_dir.read_manifest()["scenarios"][name].get("reason") or "see manifest.json"
+            print(f"scenario {name}: {status} — {reason}")
     print(f"results: {run_dir.path}")
     return outcome.exit_code
 
