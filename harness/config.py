@@ -37,8 +37,12 @@ class SshHost:
     user: str
     port: int = 22
     identity_file: str | None = None
+    #: A known_hosts file to check the host key against strictly (else the user's, learning new keys once).
+    known_hosts: str | None = None
     docker_socket: str = "/var/run/docker.sock"
     provision: bool = False
+    #: The block device provisioning turns into the direct-lvm thin pool (devicemapper).
+    lvm_device: str | None = None
     type: str = "ssh"
 
 
@@ -110,6 +114,8 @@ class Scenario:
     storage: Storage
     overlay: OverlayKnobs
     expect: Expect
+    #: A kernel package provisioning installs (and boots) first, e.g. UEK R5 for redirect_dir on Oracle Linux 7.
+    kernel_package: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,9 +210,14 @@ def load_scenario(path: Path) -> Scenario:
     host = _host(top.section("host", required=True))
     engine = _engine(top.section("engine"))
     storage = _storage(top.section("storage", required=True))
-    overlay = _overlay(top.section("kernel"))
+    kernel = top.section("kernel")
+    kernel_package = kernel.take("package", str, None)
+    overlay = _overlay(kernel)
     expect = _expect(top.section("expect"))
     top.done()
+    if kernel_package and isinstance(host, LocalHost):
+        raise doc.error(("kernel", "package"), "a kernel package is for provisioned hosts; a local scenario runs "
+                        "this machine's kernel")
     if storage.filesystem != "host" and not isinstance(host, LocalHost):
         raise doc.error(("storage", "filesystem"), "a loop-file filesystem is for local hosts only; on a VM or "
                         "server the daemon uses the machine's own /var/lib/docker filesystem")
@@ -218,8 +229,12 @@ def load_scenario(path: Path) -> Scenario:
         raise doc.error(("storage", "direct_lvm"), "direct-lvm is for the devicemapper driver on a VM or server")
     if storage.direct_lvm and isinstance(host, VagrantHost) and host.extra_disk_gb <= 0:
         raise doc.error(("host", "extra_disk_gb"), "direct-lvm needs an extra disk: set host.extra_disk_gb")
+    if storage.direct_lvm and isinstance(host, SshHost) and not (
+            host.lvm_device or any(key == "dm.directlvm_device" for key, _ in storage.options)):
+        raise doc.error(("storage", "direct_lvm"), "on an ssh host, say which disk becomes the thin pool: "
+                        "host.lvm_device (e.g. /dev/disk/by-id/virtio-docker-lvm)")
     return Scenario(name=name, file=path, description=description, host=host, engine=engine, storage=storage,
-                    overlay=overlay, expect=expect)
+                    overlay=overlay, expect=expect, kernel_package=kernel_package)
 
 
 def load_workload(path: Path) -> Workload:
@@ -313,8 +328,10 @@ def _host(section: Section) -> Host:
         host = SshHost(address=section.take("address", str), user=section.take("user", str),
                        port=section.take("port", int, 22, check=_port),
                        identity_file=section.take("identity_file", str, None),
+                       known_hosts=section.take("known_hosts", str, None),
                        docker_socket=section.take("docker_socket", str, "/var/run/docker.sock"),
-                       provision=section.take("provision", bool, False))
+                       provision=section.take("provision", bool, False),
+                       lvm_device=section.take("lvm_device", str, None))
     else:
         host = VagrantHost(box=section.take("box", str), box_url=section.take("box_url", str, None),
                            box_version=section.take("box_version", (str, int, float), None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import statistics
 from pathlib import Path
 
@@ -31,7 +33,7 @@ def step_median(samples: list[dict], scenario: str, step: int) -> float:
 
 def test_redirect_dir_on_makes_dockerd_diff_naively_and_run_and_copy_steps_slower(harness: Harness) -> None:
     matrix = matrix_with(harness.root, ["local-overlay2-native", "local-overlay2-naive"], SEED_LIKE,
-                         "repetitions: 5\nwarmup: 1\nseed: 1\n")
+                         "repetitions: 6\nwarmup: 1\nseed: 1\n")
     result = harness.run("run", str(matrix))
     assert result.returncode == 0, result.stderr
     run_dir = run_dir_of(result.stdout)
@@ -46,9 +48,29 @@ def test_redirect_dir_on_makes_dockerd_diff_naively_and_run_and_copy_steps_slowe
         slow, fast = (step_median(samples, s, step) for s in ("local-overlay2-naive", "local-overlay2-native"))
         assert slow >= 1.5 * fast, f"{instruction}: naive {slow:.3f} s vs native {fast:.3f} s"
     builds = [s for s in samples if s["kind"] == "build"]
-    assert len(builds) == 12 and all(s["ok"] for s in builds)
+    assert len(builds) == 14 and all(s["ok"] for s in builds)
     assert sum(s["warmup"] for s in builds) == 2
     assert "Not using native diff for overlay2" in (run_dir / "logs" / "local-overlay2-naive.dockerd.log").read_text()
+    check_statistics_and_report(harness, run_dir)
+
+
+def check_statistics_and_report(harness: Harness, run_dir: Path) -> None:
+    """The summary of that real run marks the naive RUN step significantly slower; the report writes its files."""
+    summary = harness.run("summary", str(run_dir), "--format", "json")
+    assert summary.returncode == 0, summary.stderr
+    rows = json.loads(summary.stdout)["rows"]
+    [run_step] = [r for r in rows if r["scenario"] == "local-overlay2-naive" and r["step"] == 2]
+    assert run_step["instruction"] == "RUN" and run_step["significant"] is True
+    assert run_step["ratio_ci_low"] > 1 and run_step["ratio"] >= run_step["ratio_ci_low"]
+    [total] = [r for r in rows if r["scenario"] == "local-overlay2-naive" and r["step"] == "total"]
+    assert total["significant"] is True and total["n"] == 6
+    report = harness.run("report", str(run_dir), "--out", str(harness.root / "report"))
+    assert report.returncode == 0, report.stderr
+    markdown = (harness.root / "report" / "report.md").read_text()
+    linked = re.findall(r"\]\((plots/[^)]+)\)", markdown)
+    assert {Path(p).suffix for p in linked} == {".png", ".svg"}, markdown
+    assert all((harness.root / "report" / p).stat().st_size > 0 for p in linked)
+    assert run_dir.name in markdown and "sha256" in markdown
 
 
 def test_a_scenario_whose_expectation_fails_is_reported_with_both_values(harness: Harness) -> None:
@@ -120,3 +142,22 @@ def test_every_shipped_local_scenario_starts_and_meets_its_expectation(harness: 
     assert manifest["scenarios"]["local-overlay2-xfs"]["driver_status"]["Backing Filesystem"] == "xfs"
     assert manifest["scenarios"]["local-btrfs"]["driver_status"]["Driver"] == "btrfs"
     assert len([s for s in samples_of(run_dir_of(result.stdout)) if s["kind"] == "build" and s["ok"]]) == len(names)
+
+
+def test_adaptive_repetitions_measure_until_the_target_or_the_maximum(harness: Harness) -> None:
+    tiny = "  - name: tiny\n    base: {files: 50}\n    steps: [RUN touch /x]\n"
+    outcomes = {}
+    for label, target in (("unreachable", 0.0001), ("generous", 0.9)):
+        matrix = matrix_with(harness.root / label, ["local-overlay2-native"], tiny,
+                             f"repetitions: {{min: 6, max: 8, target_ci: {target}}}\nwarmup: 0\n")
+        result = harness.run("run", str(matrix))
+        assert result.returncode == 0, result.stderr
+        run_dir = run_dir_of(result.stdout)
+        manifest = manifest_of(run_dir)
+        reps = sorted(s["rep"] for s in samples_of(run_dir) if s["kind"] == "build")
+        outcomes[label] = (reps, manifest["scenarios"]["local-overlay2-native"]["stop_reasons"]["tiny"],
+                           len(manifest["plan"]))
+    assert outcomes["unreachable"][0] == list(range(1, 9)) and outcomes["unreachable"][2] == 8
+    assert outcomes["unreachable"][1].startswith("max reached: 8 reps")
+    assert outcomes["generous"][0] == list(range(1, 7)) and outcomes["generous"][2] == 6
+    assert outcomes["generous"][1].startswith("settled")
