@@ -27,6 +27,7 @@ import docker.constants
 
 from harness.config import Scenario, SshHost
 from harness.errors import EnvironmentNotAble, HarnessError
+from harness.processes import stop_process
 
 TUNNEL_DEADLINE_S = 45.0
 POLL_INTERVAL_S = 0.2
@@ -143,7 +144,7 @@ class SshDockerHost:
             self.api.close()
             self.api = None
         if self._forward is not None:
-            if not _end(self._forward):
+            if not stop_process(self._forward.pid, grace_s=5.0):
                 problems.append(f"ssh {self._forward.pid} would not stop")
             self._forward = None
         self.socket_path.unlink(missing_ok=True)
@@ -224,23 +225,6 @@ class SshDockerHost:
             self._ledger.record(kind="workspace", path=str(self.workspace))
         except (ImportError, OSError):
             self._ledger = None
-
-
-def _end(process: subprocess.Popen, grace_s: float = 5.0) -> bool:
-    """SIGTERM our own ssh, then SIGKILL; True when it is gone."""
-    if process.poll() is not None:
-        return True
-    process.terminate()
-    try:
-        process.wait(timeout=grace_s)
-        return True
-    except subprocess.TimeoutExpired:
-        process.kill()
-    try:
-        process.wait(timeout=5.0)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
