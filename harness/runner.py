@@ -182,8 +182,10 @@ class Runner:
                                     self.matrix.warmup, self.samples, reasons)
 
     def _stop(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> None:
+        began = time.perf_counter()
         try:
             host.stop()
+            record["daemon_stop_s"] = time.perf_counter() - began
         except HarnessError as error:
             record["cleanup_problem"] = str(error)
             self.progress.note(f"{scenario.name}: {error}")

@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--host", metavar="unix:///PATH.sock", help="a running daemon's unix socket")
     target.add_argument("--scenario", type=Path, metavar="FILE", help="a scenario YAML file")
+    parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
+                        help="with --scenario: where a private daemon keeps its data (default: /var/lib/harness)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if args.host:
         checks = _with_client(args.host, daemon_report)
     elif args.scenario:
-        checks = _with_scenario(args.scenario, daemon_report)
+        checks = _with_scenario(args.scenario, args.work_dir, daemon_report)
     else:
         checks = machine_checks()
     for check in checks:
@@ -52,7 +54,7 @@ def _with_client(url: str, report):
         api.close()
 
 
-def _with_scenario(path: Path, report):
+def _with_scenario(path: Path, work_dir: Path, report):
     import tempfile  # noqa: PLC0415
 
     from harness.config import load_scenario
@@ -60,7 +62,7 @@ def _with_scenario(path: Path, report):
 
     scenario = load_scenario(path)
     with tempfile.TemporaryDirectory(prefix="harness-doctor-") as logs:
-        host = host_for(scenario, Path("/var/lib/harness"), Path(logs))
+        host = host_for(scenario, work_dir, Path(logs))
         try:
             host.start()
             return report(host.api)
