@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
 RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
-TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck
+VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
+TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck $(VM_PACKAGES)
 MATRIX ?= matrix-local.yaml
 
-.PHONY: run test test-unit venv clean-runs
+.PHONY: run test test-unit test-vm venv
 
 run: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES)
@@ -15,6 +16,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	scripts/ensure-packages $(TEST_PACKAGES)
 	$(VENV)/bin/python -m pytest
+
+# The emulated-VM end-to-end proof alone (tests/vm/e2e); its last line on stdout is `results: <run dir>`.
+test-vm: $(VENV)/.installed
+	scripts/ensure-packages $(RUN_PACKAGES) $(VM_PACKAGES)
+	tests/vm/e2e
 
 test-unit: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m "not integration and not vm"
