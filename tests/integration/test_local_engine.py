@@ -161,3 +161,21 @@ def test_adaptive_repetitions_measure_until_the_target_or_the_maximum(harness: H
     assert outcomes["unreachable"][1].startswith("max reached: 8 reps")
     assert outcomes["generous"][0] == list(range(1, 7)) and outcomes["generous"][2] == 6
     assert outcomes["generous"][1].startswith("settled")
+
+
+def test_only_and_reps_select_what_is_measured_and_resume_refuses_another_matrix(harness: Harness) -> None:
+    matrix = matrix_with(harness.root, ["local-overlay2-native", "local-vfs"],
+                         "  - name: tiny\n    base: {files: 20}\n    steps: [RUN touch /x]\n",
+                         "repetitions: 5\nwarmup: 1\n")
+    result = harness.run("run", str(matrix), "--only", "local-vfs", "--reps", "2")
+    assert result.returncode == 0, result.stderr
+    run_dir = run_dir_of(result.stdout)
+    builds = [(s["scenario"], s["rep"], s["warmup"]) for s in samples_of(run_dir) if s["kind"] == "build"]
+    assert sorted(builds) == [("local-vfs", 1, True), ("local-vfs", 2, False), ("local-vfs", 3, False)]
+    assert manifest_of(run_dir)["scenarios"]["local-overlay2-native"]["status"] == "pending"
+
+    matrix.write_text(matrix.read_text().replace("warmup: 1", "warmup: 2"))
+    refused = harness.run("run", str(matrix), "--resume", str(run_dir))
+    assert refused.returncode == 2 and "not the matrix" in refused.stderr and "Traceback" not in refused.stderr
+    unknown = harness.run("run", str(matrix), "--only", "local-zfs")
+    assert unknown.returncode == 2 and "--only local-zfs: no such scenario" in unknown.stderr
