@@ -101,6 +101,9 @@ install_deb_engine() {
     suffix=$(deb_version_suffix docker-ce-cli)
     specs+=("docker-ce-cli$suffix" containerd.io)
   fi
+  # --no-install-recommends leaves out apparmor, yet where the kernel enables AppArmor every RUN step needs
+  # apparmor_parser (Debian's kernels do).
+  if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then specs+=(apparmor); fi
   run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${specs[@]}"
 }
 

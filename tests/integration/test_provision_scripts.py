@@ -25,9 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROVISION = REPO / "provision"
 PARAMETERS = Path("/sys/module/overlay/parameters")
 NO_DEVICE_MAPPER = ("device-mapper is not in this kernel (no `device-mapper` in /proc/devices: CONFIG_BLK_DEV_DM "
-                    "unset): the "
-                    "direct-lvm thin pool of provision/30-storage.sh runs only in the VMs "
-                    "(vagrant up ol75-devicemapper-direct-lvm)")
+                    "unset): the direct-lvm thin pool of provision/30-storage.sh is built for real in the emulated "
+                    "Debian guest instead (tests/vm/test_vm_e2e.py, make test-vm) and in the VMs")
 
 pytestmark = pytest.mark.integration
 
