@@ -93,8 +93,8 @@ class Runner:
 
     def _run_scenario(self, scenario: Scenario, todo: list[PlannedBuild]) -> None:
         record = self.manifest["scenarios"][scenario.name]
-        if not todo and not self._adaptive_builds(scenario) and record["status"] == "ok":
-            self.progress.note(f"{scenario.name}: complete in this run directory, nothing to measure")
+        if not todo and not self._adaptive_builds(scenario):
+            self.progress.note(f"{scenario.name}: every planned build is in this run directory already")
             return
         record.update(status="running", reason=None, started_at=utc_now())
         self._save()
@@ -102,7 +102,10 @@ class Runner:
         try:
             self._start_and_verify(scenario, host, record)
             self._measure(scenario, host, todo, record)
-            record["status"] = "failed" if record.get("failed_builds") else "ok"
+            failed = record.get("failed_builds", 0)
+            record.update(status="failed" if failed else "ok",
+                          reason=f"{failed} builds failed: their errors are in samples.jsonl and "
+                                 f"logs/{scenario.name}.build.log" if failed else None)
         except ScenarioSkipped as reason:
             record.update(status="skipped", reason=str(reason))
             self.progress.note(f"{scenario.name}: skipped — {reason}")

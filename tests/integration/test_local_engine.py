@@ -174,6 +174,11 @@ def test_only_and_reps_select_what_is_measured_and_resume_refuses_another_matrix
     assert sorted(builds) == [("local-vfs", 1, True), ("local-vfs", 2, False), ("local-vfs", 3, False)]
     assert manifest_of(run_dir)["scenarios"]["local-overlay2-native"]["status"] == "pending"
 
+    lines_before = (run_dir / "samples.jsonl").read_text()
+    again = harness.run("run", str(matrix), "--only", "local-vfs", "--resume", str(run_dir))
+    assert again.returncode == 0 and "every planned build is in this run directory already" in again.stderr
+    assert (run_dir / "samples.jsonl").read_text() == lines_before
+
     matrix.write_text(matrix.read_text().replace("warmup: 1", "warmup: 2"))
     refused = harness.run("run", str(matrix), "--resume", str(run_dir))
     assert refused.returncode == 2 and "not the matrix" in refused.stderr and "Traceback" not in refused.stderr
