@@ -15,25 +15,9 @@ from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.errors import InputError
+from harness.results import Sample
 
 TOTAL = "total"  # the step of a whole-build cell (kind = "build")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One line of samples.jsonl: one timed step, or one whole build (step None, kind "build")."""
-
-    scenario: str
-    workload: str
-    rep: int
-    warmup: bool
-    kind: str
-    step: int | None
-    instruction: str | None
-    text: str | None
-    seconds: float
-    ok: bool
-    error: str | None
 
 
 @dataclass(frozen=True)
@@ -124,7 +108,8 @@ def _parse_sample(record: object, where: str) -> Sample:
         kind = str(record["kind"])
         step = record.get("step") if kind == "step" else None
         return Sample(
-            scenario=str(record["scenario"]), workload=str(record["workload"]), rep=int(record["rep"]),
+            run_id=str(record.get("run_id", "")), ended_at=str(record.get("ended_at", "")),
+            schema=int(record.get("schema", SCHEMA_VERSION)), scenario=str(record["scenario"]), workload=str(record["workload"]), rep=int(record["rep"]),
             warmup=bool(record["warmup"]), kind=kind, step=None if step is None else int(step),
             instruction=record.get("instruction"), text=record.get("text"), seconds=float(record["seconds"]),
             ok=bool(record["ok"]), error=record.get("error"))

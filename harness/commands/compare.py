@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.summary import check_thresholds
+from harness.commands.summary import add_baseline_and_thresholds, check_thresholds
 
 HELP = "compare two runs of the same matrix (e.g. before/after a kernel or engine change)"
 DESCRIPTION = """\
@@ -24,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it (after)")
     parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
                         help="output format (default: table)")
-    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION",
-                        help="changes within ± this count as no change (default: 0.02)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
+    add_baseline_and_thresholds(parser, baseline=False, noise_help="changes within ± this count as no change")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.summary import check_thresholds
+from harness.commands.summary import add_baseline_and_thresholds, check_thresholds
 
 HELP = "write a Markdown report of a run: summary table, plots, methods and a citation block"
 DESCRIPTION = """\
@@ -20,11 +20,7 @@ also written as OUT/summary.csv and OUT/summary.json. Prints the path of report.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: RUN_DIR/report)")
-    parser.add_argument("--baseline", metavar="SCENARIO",
-                        help="scenario the others are compared with (default: the matrix's baseline)")
-    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION",
-                        help="ratios within 1 ± this count as no difference (default: 0.02)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
+    add_baseline_and_thresholds(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,10 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
     parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
                         help="output format (default: table)")
-    parser.add_argument("--baseline", metavar="SCENARIO",
-                        help="scenario the others are compared with (default: the matrix's baseline)")
-    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION",
-                        help="ratios within 1 ± this count as no difference (default: 0.02)")
+    add_baseline_and_thresholds(parser)
+
+
+def add_baseline_and_thresholds(parser: argparse.ArgumentParser, baseline: bool = True,
+                                noise_help: str = "ratios within 1 ± this count as no difference") -> None:
+    """The options summary, report (and, without --baseline, compare) share."""
+    if baseline:
+        parser.add_argument("--baseline", metavar="SCENARIO",
+                            help="scenario the others are compared with (default: the matrix's baseline)")
+    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION", help=f"{noise_help} (default: 0.02)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
 
 
