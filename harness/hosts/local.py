@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.errors
-import requests.exceptions
 
 from harness.config import Scenario
 from harness.errors import EnvironmentNotAble, HarnessError
+from harness.hosts.api import client_api_version, ping
 from harness.knobs import apply_knobs, read_overlay_parameters, restore_knobs
 from harness.leftovers import Ledger
 from harness.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
@@ -64,9 +63,10 @@ class LocalDaemon:
         config_file = self._write_config(data_root)
         self._knob_originals = apply_knobs(self.scenario.overlay.as_dict(), self.ledger)
         self._spawn(config_file)
-        self._wait_until_ready()
+        server_api = self._wait_until_ready()
         os.chmod(self.socket_path, 0o600)
-        self.api = docker.APIClient(base_url=f"unix://{self.socket_path}", version="auto", timeout=API_TIMEOUT_S)
+        self.api = docker.APIClient(base_url=f"unix://{self.socket_path}",
+                                    version=client_api_version(server_api, self.scenario.name), timeout=API_TIMEOUT_S)
         self.start_seconds = time.perf_counter() - began
 
     def facts(self) -> dict[str, Any]:
@@ -119,33 +119,23 @@ class LocalDaemon:
                                             start_new_session=True)
         self.ledger.record(kind="daemon", pid=self.process.pid, workspace=str(self.workspace))
 
-    def _wait_until_ready(self) -> None:
-        """Poll `/_ping` until it answers, failing fast if dockerd exits during startup."""
-        probe = docker.APIClient(base_url=f"unix://{self.socket_path}", version="1.24", timeout=5)
+    def _wait_until_ready(self) -> str:
+        """Poll `/_ping` until it answers (return the daemon's API version); fail fast if dockerd exits."""
         deadline = time.monotonic() + READY_DEADLINE_S
-        try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise HarnessError(f"dockerd exited during startup (exit code {self.process.returncode}); "
-                                       f"{self._log_tail()}")
-                if self.socket_path.exists() and _pings(probe):
-                    return
-                time.sleep(POLL_INTERVAL_S)
-        finally:
-            probe.close()
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise HarnessError(f"dockerd exited during startup (exit code {self.process.returncode}); "
+                                   f"{self._log_tail()}")
+            version = ping(self.socket_path, timeout=5) if self.socket_path.exists() else None
+            if version is not None:
+                return version
+            time.sleep(POLL_INTERVAL_S)
         raise HarnessError(f"dockerd did not answer on {self.socket_path} within {READY_DEADLINE_S:.0f} s; "
                            f"{self._log_tail()}")
 
     def _log_tail(self, lines: int = 8) -> str:
         tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
         return f"last lines of {self.log_path}:\n  " + "\n  ".join(tail)
-
-
-def _pings(probe: docker.APIClient) -> bool:
-    try:
-        return bool(probe.ping())
-    except (docker.errors.APIError, requests.exceptions.ConnectionError, requests.exceptions.Timeout):
-        return False
 
 
 def teardown_workspace(workspace: Path, loop_image: Path | None, ledger: Ledger) -> list[str]:

@@ -10,11 +10,9 @@ replaces how the target is found (`vagrant ssh-config`) — the tunnel, facts an
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import shlex
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.constants
 
 from harness.config import Scenario, SshHost
 from harness.errors import EnvironmentNotAble, HarnessError
+from harness.hosts.api import client_api_version, ping
 from harness.processes import stop_process
 
 TUNNEL_DEADLINE_S = 45.0
@@ -225,50 +223,6 @@ class SshDockerHost:
             self._ledger.record(kind="workspace", path=str(self.workspace))
         except (ImportError, OSError):
             self._ledger = None
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path, timeout: float):
-        super().__init__("localhost", timeout=timeout)
-        self.path = str(path)
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
-
-
-def ping(socket_path: Path, timeout: float = 10.0) -> str | None:
-    """The daemon's API version (the `API-Version` header of GET /_ping), or None while nothing answers."""
-    connection = _UnixHTTPConnection(socket_path, timeout)
-    try:
-        connection.request("GET", "/_ping")
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            return None
-        return response.getheader("API-Version") or docker.constants.MINIMUM_DOCKER_API_VERSION
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
-def client_api_version(server: str, where: str) -> str:
-    """The API version to speak: the daemon's own, capped at what this docker SDK knows.
-
-    A fixed version rather than "auto" (one more request per client) and rather than the SDK's newest (an 18.09
-    engine speaks 1.39 and refuses newer clients); engines from 17.x to 28 all fall inside the range.
-    """
-    low, high = docker.constants.MINIMUM_DOCKER_API_VERSION, docker.constants.DEFAULT_DOCKER_API_VERSION
-    if _version_tuple(server) < _version_tuple(low):
-        raise EnvironmentNotAble(f"the docker daemon on {where} speaks API {server}; the docker SDK needs {low} "
-                                 f"or newer (engine 1.12+): upgrade the engine")
-    return min(server, high, key=_version_tuple)
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 # Facts: one ssh round trip, sections marked by "@@name" lines.

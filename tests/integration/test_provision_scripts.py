@@ -18,8 +18,9 @@ from typing import Iterator
 import pytest
 
 from harness.config import load_scenario
-from harness.hosts.ssh import ping, provision_env
-from tests.integration.ssh_fixtures import processes_mentioning, short_tmp
+from harness.hosts.api import ping
+from harness.hosts.ssh import provision_env
+from tests.integration.ssh_fixtures import checked_root
 
 REPO = Path(__file__).resolve().parents[2]
 PROVISION = REPO / "provision"
@@ -46,11 +47,7 @@ def scenario_env(name: str, **overrides: str) -> dict[str, str]:
 def root() -> Iterator[Path]:
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
         pytest.fail("these tests need root and dockerd (apt-get install docker.io); `make test` installs it")
-    path = short_tmp("hp")
-    yield path
-    left = processes_mentioning(str(path))
-    shutil.rmtree(path, ignore_errors=True)
-    assert not left, f"processes of ours still running: {left}"
+    yield from checked_root("hp")
 
 
 @pytest.fixture

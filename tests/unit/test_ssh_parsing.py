@@ -9,7 +9,8 @@ import pytest
 
 from harness.config import SshHost
 from harness.errors import EnvironmentNotAble
-from harness.hosts.ssh import _facts_script, _lsblk_pairs, _lvs_rows, _sections, client_api_version, ssh_host_target
+from harness.hosts.api import client_api_version
+from harness.hosts.ssh import _facts_script, _lsblk_pairs, _lvs_rows, _sections, ssh_host_target
 from harness.hosts.vagrant import _vagrant_error, ssh_config_target, vagrant_env
 
 
