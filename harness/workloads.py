@@ -105,18 +105,24 @@ def import_base(api: docker.APIClient, workload: Workload) -> float:
 def write_context(workload: Workload, directory: Path) -> Path:
     """Write the build context as one tar (Dockerfile, payload/, payload.tar) and return its path.
 
-    Building from a ready tar keeps the harness's own work between builds to a file read.
+    Building from a ready tar keeps the harness's own work between builds to a file read. The name carries the
+    workload's fingerprint and the file appears whole (written aside, then renamed), so every scenario of a run,
+    and a resumed run, reuses it instead of writing it again.
     """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{workload.name}-{workload.fingerprint()}.context.tar"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
     dockerfile = "\n".join([f"FROM {base_tag(workload)}", *workload.steps]) + "\n"
     payload_files = list(_payload_files(workload.payload))
-    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as context:
+    with tarfile.open(partial, "w", format=tarfile.GNU_FORMAT) as context:
         _add_bytes(context, "Dockerfile", dockerfile.encode())
         context.addfile(_entry("payload", tarfile.DIRTYPE))
         for name, data in payload_files:
             _add_bytes(context, f"payload/{name}", data)
         _add_bytes(context, "payload.tar", _payload_tar(payload_files))
+    partial.replace(path)
     return path
 
 

@@ -22,6 +22,9 @@ from typing import Iterator
 import pytest
 
 from harness.config import Engine, Expect, LocalHost, OverlayKnobs, Scenario, Storage
+from harness.errors import EnvironmentNotAble
+from harness.hosts import DockerHost
+from harness.processes import processes_referencing
 
 SSHD = "/usr/sbin/sshd"
 
@@ -133,18 +136,23 @@ def private_daemon(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         daemon.stop()
 
 
-def processes_mentioning(text: str) -> list[int]:
-    """Pids (other than ours) whose command line contains `text`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+def checked_root(prefix: str) -> Iterator[Path]:
+    """A short private directory for one test; afterwards no process of ours may still reference it."""
+    path = short_tmp(prefix)
+    yield path
+    left = processes_referencing(path)
+    shutil.rmtree(path, ignore_errors=True)
+    assert not left, f"processes of ours still running: {left}"
+
+
+def refusal_of(host: DockerHost) -> EnvironmentNotAble:
+    """The EnvironmentNotAble that `host.start()` must raise; the host is stopped either way."""
+    try:
+        with pytest.raises(EnvironmentNotAble) as refusal:
+            host.start()
+    finally:
+        host.stop()
+    return refusal.value
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ test_provision_scripts.py, and in VMs).
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Iterator
@@ -20,8 +19,8 @@ from harness.config import load_scenario
 from harness.errors import EnvironmentNotAble
 from harness.hosts.ssh import REBOOT_MARKER, SshDockerHost, provision, provision_env
 from harness.hosts.vagrant import ssh_config_target
-from tests.integration.ssh_fixtures import (LoopbackSshd, private_state_dir, processes_mentioning,  # noqa: F401
-                                            remote_socket, short_tmp, sshd)
+from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
+                                            remote_socket, sshd)
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +35,7 @@ printf 'UID %s\\n' "$(id -u)"
 
 @pytest.fixture
 def root() -> Iterator[Path]:
-    path = short_tmp("hq")
-    yield path
-    left = processes_mentioning(str(path))
-    shutil.rmtree(path, ignore_errors=True)
-    assert not left, f"processes of ours still running: {left}"
+    yield from checked_root("hq")
 
 
 def write_scenario(root: Path, sshd: LoopbackSshd, docker_socket: Path | str) -> Path:

@@ -15,23 +15,19 @@ from typing import Iterator
 import pytest
 
 from harness.config import Scenario, load_scenario
-from harness.errors import EnvironmentNotAble
 from harness.hosts import host_for
-from harness.hosts.ssh import SshDockerHost, client_api_version
+from harness.hosts.api import client_api_version
+from harness.hosts.ssh import SshDockerHost
 from harness.hosts.vagrant import VagrantDockerHost, ssh_config_target
-from tests.integration.ssh_fixtures import (LoopbackSshd, private_state_dir, processes_mentioning,  # noqa: F401
-                                            remote_socket, short_tmp, sshd)
+from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
+                                            refusal_of, remote_socket, sshd)
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def root() -> Iterator[Path]:
-    path = short_tmp("ht")
-    yield path
-    left = processes_mentioning(str(path))
-    shutil.rmtree(path, ignore_errors=True)
-    assert not left, f"processes of ours still running: {left}"
+    yield from checked_root("ht")
 
 
 def scenario_file(root: Path, name: str, host_yaml: str) -> Scenario:
@@ -152,15 +148,11 @@ def test_a_missing_remote_socket_is_named_with_what_ssh_said(root: Path, sshd: L
     scenario = ssh_scenario(root, sshd, "/run/no-such-docker.sock")
     target = ssh_config_target(sshd.ssh_config("server"), root / "ssh_config", "test sshd")
     host = SshDockerHost(scenario, root / "work", root / "logs", target=target)
-    try:
-        with pytest.raises(EnvironmentNotAble) as failure:
-            host.start()
-    finally:
-        host.stop()
-    message = str(failure.value)
+    failure = refusal_of(host)
+    message = str(failure)
     assert "/run/no-such-docker.sock" in message and "test sshd" in message
     assert "open failed" in message or "connect failed" in message, message
-    assert failure.value.exit_code == 3
+    assert failure.exit_code == 3
 
 
 def test_a_refused_key_shows_sshs_own_error(root: Path, sshd: LoopbackSshd, remote_socket: Path) -> None:
@@ -170,11 +162,7 @@ def test_a_refused_key_shows_sshs_own_error(root: Path, sshd: LoopbackSshd, remo
     target = ssh_config_target(sshd.ssh_config("server", vagrant_style=True, key=stranger), root / "ssh_config",
                                "test sshd")
     host = SshDockerHost(scenario, root / "work", root / "logs", target=target)
-    try:
-        with pytest.raises(EnvironmentNotAble) as failure:
-            host.start()
-    finally:
-        host.stop()
-    assert "Permission denied" in str(failure.value), str(failure.value)
-    assert "exited (code 255)" in str(failure.value)
+    failure = refusal_of(host)
+    assert "Permission denied" in str(failure), str(failure)
+    assert "exited (code 255)" in str(failure)
     assert (root / "logs" / "over-ssh.ssh.log").read_text().count("Permission denied") >= 1

@@ -17,7 +17,7 @@ from harness.config import load_scenario
 from harness.errors import EnvironmentNotAble
 from harness.hosts import host_for
 from harness.hosts.vagrant import machine_state, vagrant_cli
-from tests.integration.ssh_fixtures import private_daemon, private_state_dir, short_tmp  # noqa: F401
+from tests.integration.ssh_fixtures import private_daemon, private_state_dir, refusal_of, short_tmp  # noqa: F401
 from tests.integration.test_vagrant_validate import REPO, SEED_VMS, copy_of_checkout
 
 pytestmark = pytest.mark.integration
@@ -61,13 +61,9 @@ def test_a_vm_that_is_not_running_is_refused_with_the_command_to_run(checkout: P
                                                                        tmp_path: Path) -> None:
     scenario = load_scenario(checkout / "scenarios" / "ol75-overlay2-redirect-dir-on.yaml")
     host = host_for(scenario, tmp_path / "work", tmp_path / "logs")
-    try:
-        with pytest.raises(EnvironmentNotAble) as refusal:
-            host.start()
-    finally:
-        host.stop()
-    message = str(refusal.value)
-    assert refusal.value.exit_code == 3
+    refusal = refusal_of(host)
+    message = str(refusal)
+    assert refusal.exit_code == 3
     assert "ol75-overlay2-redirect-dir-on" in message and "not created (docker)" in message
     assert "`vagrant up ol75-overlay2-redirect-dir-on`" in message and "`harness up matrix.yaml`" in message
     assert not host.workspace.exists()

@@ -54,3 +54,11 @@ def test_the_context_has_the_dockerfile_the_payload_and_its_tar(tmp_path: Path) 
         inner = tarfile.open(fileobj=io.BytesIO(context.extractfile("payload.tar").read()))
         assert len(inner.getmembers()) == 3
     assert write_context(workload, tmp_path / "again").read_bytes() == path.read_bytes()
+
+
+def test_a_context_already_written_is_reused_not_rewritten(tmp_path: Path) -> None:
+    workload = Workload("w", "", BaseTree(files=1), Payload(files=2, file_size=8), ("RUN true",))
+    path = write_context(workload, tmp_path)
+    written = path.stat().st_mtime_ns
+    assert write_context(workload, tmp_path) == path and path.stat().st_mtime_ns == written
+    assert not list(tmp_path.glob("*.partial"))
