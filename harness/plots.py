@@ -19,7 +19,7 @@ COLUMNS = 3
 #: The noise floor is shaded around 1× in the ratio plot.
 BAND_COLOUR = "#dddddd"
 #: Tick labels wrap at this many characters (never cut: `…-redirect-dir-on` and `…-off` must stay distinct).
-LABEL_WIDTH = 24
+LABEL_WIDTH = 15
 
 
 def _figure(width: float, height: float):

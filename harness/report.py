@@ -7,6 +7,7 @@ driver status per scenario) and run it again. Everything comes from manifest.jso
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import tempfile
@@ -43,8 +44,9 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     doc = summary_doc(summary)
     data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
-    text = report_markdown(run, summary, export.render(doc, "md"), {w: [p.relative_to(out) for p in ps]
-                                                                      for w, ps in images.items()})
+    table = export.render(dataclasses.replace(doc, headlines=()), "md")  # the report leads with its own headlines
+    text = report_markdown(run, summary, table, {w: [p.relative_to(out) for p in ps]
+                                                   for w, ps in images.items()})
     markdown = _write(out / "report.md", text)
     return ReportFiles(markdown, tuple(p for ps in images.values() for p in ps), data)
 
