@@ -43,6 +43,7 @@ class Cell:
     n_failed: int
     errors: tuple[str, ...]
     rounds: tuple[int, ...] = ()  # the daemon session (round) of each value; schema-1 samples are all round 1
+    builder: str = "classic"
 
 
 CellKey = tuple[str, int | str, str]  # (workload, step, scenario)
@@ -146,7 +147,7 @@ def _make_cell(key: CellKey, members: list[Sample]) -> Cell:
     return Cell(workload=key[0], step=key[1], scenario=key[2], instruction=described.instruction,
                 text=described.text, values=tuple(s.seconds for s in members if s.ok), n_failed=len(failed),
                 errors=tuple(s.error or "unknown error" for s in failed),
-                rounds=tuple(s.round for s in members if s.ok))
+                rounds=tuple(s.round for s in members if s.ok), builder=described.builder)
 
 
 def ordered_keys(cells: Iterable[CellKey], manifest: dict[str, Any], first: str | None) -> list[CellKey]:

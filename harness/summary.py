@@ -202,7 +202,7 @@ def _row(cell: Cell, base: Cell | None, found: list[tuple[str, str]], result, p_
         ci_low_s=own.ci_low, ci_high_s=own.ci_high, min_s=own.minimum, max_s=own.maximum, cv=own.cv,
         mad_s=own.mad, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
         p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
-        warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict)
+        warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict, builder=cell.builder)
 
 
 def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[GeomeanRow, ...]:
