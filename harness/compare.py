@@ -12,7 +12,6 @@ fingerprint) is noted, since that is usually the point of the comparison — or 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -10,7 +10,6 @@ have ratio 1.0 and no interval, p-value or verdict: it is not compared with itse
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
