@@ -197,16 +197,19 @@ def caveat_records(found: Iterable[Caveat]) -> list[dict]:
              "title": KINDS[c.code].title, "remedy": KINDS[c.code].remedy} for c in found]
 
 
-def methods(design: str = "rounds") -> dict[str, str]:
+def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
     """The statistical methods, named for a reader of the JSON (details and sources in harness/sessions.py and
     harness/stats.py)."""
-    ratio_ci = ("hierarchical percentile bootstrap of the ratio of medians (rounds, then builds within a round; "
-                "paired by round)" if design == "rounds" else "percentile bootstrap of the ratio of medians (builds)")
+    pairing = "paired by round" if paired else "each run drawn on its own"
+    ratio_ci = (f"hierarchical percentile bootstrap of the ratio of medians (rounds, then builds within a round; "
+                f"{pairing})" if design == "rounds" else "percentile bootstrap of the ratio of medians (builds)")
+    round_test = ("paired t-test on log per-round median ratios (Student)" if paired
+                  else "Welch t-test on log per-round medians")
     return {
         "design": design,
         "median_ci": "distribution-free order-statistic interval (binomial), 95%",
         "ratio_ci": f"{ratio_ci}, {stats.BOOTSTRAP_RESAMPLES} resamples, seeded",
-        "test": ("paired t-test on log per-round median ratios (Student), unit = daemon session" if design == "rounds"
+        "test": (f"{round_test}, unit = daemon session" if design == "rounds"
                  else "two-sided Mann-Whitney U (exact, or exact permutation with ties, else normal approximation)"),
         "correction": "Benjamini-Hochberg",
         "verdict": "significant = p_adj < alpha and the ratio interval wholly outside the noise floor",
