@@ -1,23 +1,25 @@
 """Two runs → one row per cell they share (workload × step × scenario): how run B differs from run A.
 
 The use is before/after: the same matrix measured on two kernels, engine versions or machines. Each shared cell
-gets the ratio of medians B ÷ A (shown as a change, +12 %) with its bootstrap interval and a Mann–Whitney p-value,
-Benjamini–Hochberg adjusted over all shared cells; the same methods as `harness.summary`. Cells found in only one
+gets the ratio of medians B ÷ A (shown as a change, +12 %) with its interval and p-value, Benjamini–Hochberg
+adjusted over all shared cells. With rounds in both runs the daemon session is the unit (hierarchical bootstrap with
+rounds drawn independently per run — rounds of two runs are not shared in time — and Welch's t-test on the log
+round medians); otherwise the build-level methods of `harness.stats`. Verdicts follow `stats.verdict` against a
+fixed noise floor of ±--noise (an A/A control measures noise within a run, not between runs). Cells found in only one
 run are listed, and what differs between the two environments (kernel, engine, driver status, workload
 fingerprint) is noted, since that is usually the point of the comparison — or the reason it is not valid.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import stats
+from harness import differences, stats
 from harness.caveats import Caveat, comparison_caveats, sample_caveats
 from harness.errors import InputError
 from harness.rundata import TOTAL, Cell, CellKey, RunData, collect_cells, load_run, ordered_keys
-from harness.summary import GeomeanRow
+from harness.summary import SETUP_INSTRUCTIONS, GeomeanRow, Headline
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class CompareRow:
     p_adjusted: float | None
     significant: bool
     warnings: tuple[str, ...]
+    verdict: str = stats.UNTESTED
+
+    @property
+    def is_setup(self) -> bool:
+        return self.instruction in SETUP_INSTRUCTIONS
+
+    @property
+    def is_baseline(self) -> bool:
+        """Never: in a comparison of runs every cell is compared (kept for the shared geometric mean)."""
+        return False
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,7 @@ class RunComparison:
     run_a: str
     run_b: str
     alpha: float
-    noise: float
+    noise: stats.NoiseFloor
     n_comparisons: int
     rows: tuple[CompareRow, ...]
     geomean: tuple[GeomeanRow, ...]
@@ -57,6 +69,14 @@ class RunComparison:
     notes: tuple[str, ...]
     only_in_a: tuple[CellKey, ...]
     only_in_b: tuple[CellKey, ...]
+    headlines: tuple[Headline, ...] = ()
+    design: str = differences.BUILDS
+
+    def slower_beyond(self, percent: float) -> list[CompareRow]:
+        """Cells significantly slower in B than in A by more than `percent` (point estimate): the CI gate. FROM
+        steps (milliseconds, no storage work) are not gated, as they are not in the table."""
+        return [row for row in self.rows if row.significant and row.ratio is not None and not row.is_setup
+                and row.ratio > 1 + percent / 100]
 
 
 def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_ALPHA,
@@ -68,17 +88,36 @@ def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_AL
         raise InputError(f"runs {run_a.run_id} and {run_b.run_id} share no (workload, step, scenario) cell; "
                          "compare two runs of the same matrix (same scenario and workload names)")
     found = [_cell_caveats(cells_a[key], cells_b[key]) for key in shared]
-    drafts = [_draft_row(cells_a[key], cells_b[key], codes) for key, codes in zip(shared, found)]
-    adjusted = stats.adjust_pvalues([row.p_value for row in drafts])
-    rows = tuple(dataclasses.replace(row, p_adjusted=p, significant=stats.is_significant(p, row.ratio, alpha, noise))
-                 for row, p in zip(drafts, adjusted))
+    results, designs = _pair_differences(cells_a, cells_b, shared)
+    adjusted = stats.adjust_pvalues([results[key].difference.p_value for key in shared])
+    floor = stats.fixed_noise(noise)
+    rows = tuple(_row(cells_a[key], cells_b[key], codes, results[key].difference, p, floor, alpha)
+                 for key, codes, p in zip(shared, found, adjusted))
+    draws = {key: results[key].draws for key in shared}
     return RunComparison(
-        run_a=run_a.run_id, run_b=run_b.run_id, alpha=alpha, noise=noise,
-        n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=_geomean(rows),
+        run_a=run_a.run_id, run_b=run_b.run_id, alpha=alpha, noise=floor,
+        n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=_geomean(rows, draws),
         caveats=tuple(Caveat(code, *key, detail) for key, codes in zip(shared, found) for code, detail in codes),
         notes=tuple(environment_notes(run_a, run_b)),
         only_in_a=tuple(sorted(cells_a.keys() - cells_b.keys(), key=str)),
-        only_in_b=tuple(sorted(cells_b.keys() - cells_a.keys(), key=str)))
+        only_in_b=tuple(sorted(cells_b.keys() - cells_a.keys(), key=str)),
+        headlines=tuple(Headline(row.workload, row.scenario, "run A", row.ratio, row.ratio_ci_low, row.ratio_ci_high,
+                                 row.p_adjusted, row.significant, row.verdict)
+                        for row in rows if row.step == TOTAL and row.ratio is not None),
+        design=differences.ROUNDS if set(designs.values()) == {differences.ROUNDS} else differences.BUILDS)
+
+
+def _pair_differences(cells_a: dict, cells_b: dict, shared: list[CellKey]) -> tuple[dict, dict[str, str]]:
+    """Per shared cell its `PairResult`, one set of draws per scenario (rounds not paired across runs)."""
+    by_scenario: dict[str, list[CellKey]] = {}
+    for key in shared:
+        by_scenario.setdefault(key[2], []).append(key)
+    results, designs = {}, {}
+    for scenario, keys in by_scenario.items():
+        designs[scenario], found = differences.compare_pairs(
+            [(cells_a[k], cells_b[k]) for k in keys], stats.seed_from("compare", scenario), paired=False)
+        results.update(zip(keys, found))
+    return results, designs
 
 
 def _cell_caveats(a: Cell, b: Cell) -> list[tuple[str, str]]:
@@ -88,23 +127,21 @@ def _cell_caveats(a: Cell, b: Cell) -> list[tuple[str, str]]:
     return found + comparison_caveats(len(b.values), len(a.values))
 
 
-def _draft_row(a: Cell, b: Cell, found: list[tuple[str, str]]) -> CompareRow:
-    diff = stats.difference(a.values, b.values, stats.seed_from("compare", a.workload, a.step, a.scenario))
+def _row(a: Cell, b: Cell, found: list[tuple[str, str]], diff: stats.Difference, p_adjusted: float | None,
+         floor: stats.NoiseFloor, alpha: float) -> CompareRow:
+    verdict = stats.verdict(p_adjusted, diff.ci_low, diff.ci_high, floor, alpha)
     return CompareRow(
         workload=a.workload, step=a.step, instruction=a.instruction or b.instruction, text=a.text or b.text,
         scenario=a.scenario, a=stats.describe(a.values), b=stats.describe(b.values), n_failed_a=a.n_failed,
         n_failed_b=b.n_failed, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
-        p_value=diff.p_value, p_adjusted=None, significant=False, warnings=tuple(code for code, _ in found))
+        p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
+        warnings=tuple(code for code, _ in found), verdict=verdict)
 
 
-def _geomean(rows: tuple[CompareRow, ...]) -> tuple[GeomeanRow, ...]:
-    ratios: dict[str, list[float]] = {}
-    for row in rows:
-        if row.step != TOTAL:
-            bucket = ratios.setdefault(row.scenario, [])
-            if row.ratio is not None:
-                bucket.append(row.ratio)
-    return tuple(GeomeanRow(name, stats.geometric_mean(values), len(values)) for name, values in ratios.items())
+def _geomean(rows: tuple[CompareRow, ...], draws: dict) -> tuple[GeomeanRow, ...]:
+    from harness.summary import geomean_rows
+
+    return geomean_rows(rows, draws)
 
 
 def environment_notes(run_a: RunData, run_b: RunData) -> list[str]:
@@ -141,12 +178,14 @@ def _differences(label: str, a: object, b: object) -> list[str]:
     return [] if a == b or a is None or b is None else [f"{label} differs: A {a} → B {b}"]
 
 
-def render_comparison(run_a: Path, run_b: Path, fmt: str = "table", *, alpha: float = stats.DEFAULT_ALPHA,
-                      noise: float = stats.DEFAULT_NOISE) -> str:
+def render_comparison(comparison: RunComparison, fmt: str = "table", wide: bool = False) -> str:
     """`harness compare RUN_A RUN_B` as text in `fmt` (table, md, latex, csv, json)."""
     from harness import export
     from harness.export.layout_compare import comparison_doc
 
-    export.check_format(fmt)
-    comparison = compare_runs(load_run(Path(run_a)), load_run(Path(run_b)), alpha=alpha, noise=noise)
-    return export.render(comparison_doc(comparison), fmt)
+    return export.render(comparison_doc(comparison), fmt, wide=wide)
+
+
+def load_comparison(run_a: Path, run_b: Path, *, alpha: float = stats.DEFAULT_ALPHA,
+                    noise: float = stats.DEFAULT_NOISE) -> RunComparison:
+    return compare_runs(load_run(Path(run_a)), load_run(Path(run_b)), alpha=alpha, noise=noise)

@@ -7,15 +7,19 @@ a fixed SVG hash salt, so the same run gives the same files.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness import stats
 from harness.rundata import TOTAL
 from harness.summary import Row, Summary
 
 COLUMNS = 3
-#: The noise band is shaded around 1× in the ratio plot.
+#: The noise floor is shaded around 1× in the ratio plot.
 BAND_COLOUR = "#dddddd"
+#: Tick labels wrap at this many characters (never cut: `…-redirect-dir-on` and `…-off` must stay distinct).
+LABEL_WIDTH = 15
 
 
 def _figure(width: float, height: float):
@@ -67,39 +71,47 @@ def _draw_cells(axes, cells: Sequence[Row], colours: dict[str, str]) -> None:
         offsets = [0.0] if count == 1 else [-0.15 + 0.3 * i / (count - 1) for i in range(count)]
         axes.scatter([pos + dx for dx in offsets], sorted(cell.values), s=12, color=colours[cell.scenario],
                      zorder=3, edgecolors="none")
-    axes.set_xticks(positions, [_short(cell.scenario) for cell in cells], rotation=20, ha="right")
+    axes.set_xticks(positions, [wrapped(cell.scenario) for cell in cells], fontsize=6)
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= 22 else name[:21] + "…"
+def wrapped(name: str, width: int = LABEL_WIDTH) -> str:
+    """`name` on several lines of at most `width` characters, broken after a hyphen where possible; nothing cut."""
+    parts = textwrap.wrap(name.replace("-", "- "), width, break_long_words=True)
+    return "\n".join(part.replace("- ", "-") for part in parts) or name
 
 
-def ratio_figure(rows: Sequence[Row], noise: float, scenarios: Sequence[str]):
+def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequence[str], baseline: str = ""):
     """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
-    far from 1×); a filled marker is a significant difference, a hollow one is not."""
+    far from 1×); a filled marker is a significant difference, a hollow one is not, and a grey cross is a cell
+    without an interval (too few samples or rounds)."""
     from matplotlib.ticker import FuncFormatter, LogLocator
 
-    compared = [row for row in rows if not row.is_baseline and row.ratio is not None]
-    figure = _figure(7.5, 1.1 + 0.32 * max(1, len(compared)))
+    compared = [row for row in rows if not row.is_baseline and row.ratio is not None and not row.is_setup]
+    labels = [f"{_step_title(row)} ·\n{wrapped(row.scenario, 40)}" for row in compared]
+    figure = _figure(7.5, 1.4 + 0.22 * sum(label.count("\n") + 1 for label in labels))
     axes = figure.add_subplot()
-    axes.axvspan(1 - noise, 1 + noise, color=BAND_COLOUR, zorder=0)
+    axes.axvspan(noise.low, noise.high, color=BAND_COLOUR, zorder=0)
     axes.axvline(1.0, color="grey", linewidth=0.8)
     colours = _colours(scenarios)
     for y, row in enumerate(compared):
-        low = row.ratio if row.ratio_ci_low is None else row.ratio_ci_low
-        high = row.ratio if row.ratio_ci_high is None else row.ratio_ci_high
         colour = colours[row.scenario]
-        axes.errorbar([row.ratio], [y], xerr=[[row.ratio - low], [high - row.ratio]], fmt="o", color=colour,
-                      markerfacecolor=colour if row.significant else "white", capsize=3, markersize=5)
-    axes.set_yticks(range(len(compared)), [f"{_step_title(row)} · {row.scenario}" for row in compared], fontsize=7)
+        if row.ratio_ci_low is None or row.ratio_ci_high is None:
+            axes.plot([row.ratio], [y], marker="x", color="grey", markersize=6, linestyle="none")
+            continue
+        axes.errorbar([row.ratio], [y], xerr=[[row.ratio - row.ratio_ci_low], [row.ratio_ci_high - row.ratio]],
+                      fmt="o", color=colour, markerfacecolor=colour if row.significant else "white", capsize=3,
+                      markersize=5)
+    axes.set_yticks(range(len(compared)), labels, fontsize=6)
+    axes.set_title(f"ratio to baseline {baseline}" if baseline else "ratio to the baseline", fontsize=8, loc="left")
     axes.invert_yaxis()
     axes.set_xscale("log")
     axes.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
     axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     axes.tick_params(labelsize=7)
-    axes.set_xlabel(f"median ÷ baseline median (log scale)\nbars: 95% interval; grey: noise band ±{noise:.0%}; "
-                    "hollow: not significant", fontsize=7)
+    floor = "measured A/A noise floor" if noise.method == "aa" else "fixed noise floor"
+    axes.set_xlabel(f"median ÷ median of {baseline or 'the baseline'} (log scale)\nbars: 95% interval; grey band: "
+                    f"{floor} {noise.low:.3f}–{noise.high:.3f}; hollow: not significant; ×: no interval", fontsize=7)
     return figure
 
 
@@ -120,9 +132,10 @@ def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
     scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
     written: dict[str, list[Path]] = {}
     for workload in dict.fromkeys(row.workload for row in summary.rows):
-        rows = [row for row in summary.rows if row.workload == workload]
+        rows = [row for row in summary.rows if row.workload == workload and not row.is_setup]
         written[workload] = save(step_figure(rows, scenarios), out_dir, f"{_slug(workload)}-steps")
-        written[workload] += save(ratio_figure(rows, summary.noise, scenarios), out_dir, f"{_slug(workload)}-ratios")
+        written[workload] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline), out_dir,
+                                  f"{_slug(workload)}-ratios")
     return written
 
 

@@ -7,6 +7,7 @@ driver status per scenario) and run it again. Everything comes from manifest.jso
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import tempfile
@@ -43,8 +44,9 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     doc = summary_doc(summary)
     data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
-    text = report_markdown(run, summary, export.render(doc, "md"), {w: [p.relative_to(out) for p in ps]
-                                                                      for w, ps in images.items()})
+    table = export.render(dataclasses.replace(doc, headlines=()), "md")  # the report leads with its own headlines
+    text = report_markdown(run, summary, table, {w: [p.relative_to(out) for p in ps]
+                                                   for w, ps in images.items()})
     markdown = _write(out / "report.md", text)
     return ReportFiles(markdown, tuple(p for ps in images.values() for p in ps), data)
 
@@ -65,7 +67,8 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
              f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
              f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{summary.baseline}`; "
-             f"run status {manifest.get('status', 'unknown')}.", "", "## Results", "", table_md, "", "## Plots", ""]
+             f"run status {manifest.get('status', 'unknown')}.", "", *_headline_lines(summary),
+             "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
         lines += [f"### Workload `{workload}`", ""]
@@ -76,22 +79,63 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _headline_lines(summary: Summary) -> list[str]:
+    """The verdicts a reader quotes, and the noise floor they were judged against, before any table."""
+    from harness.export.layout import headline_text, noise_sentence
+
+    several = len({h.workload for h in summary.headlines}) > 1
+    found = [f"- {headline_text(h, summary.noise, several)}" for h in summary.headlines]
+    return ["## Headlines", "", *found, "", noise_sentence(summary.noise), ""] if found else []
+
+
 def methods_lines(summary: Summary) -> list[str]:
-    return [
-        "- Samples: every non-warmup repetition of every build step (classic builder, no cache), timed from its "
-        "`Step k/N` message to the next; `total` is the whole build. Failed samples are counted, never timed.",
+    """The methods section: what was measured, how intervals, tests and verdicts are made, and their assumptions."""
+    from harness.export.layout import noise_sentence
+
+    lines = [
+        "- Samples: every non-warmup repetition of every build step (no cache), timed from the builder's step "
+        "messages; `total` is the whole build. Failed samples are counted, never timed. FROM steps (≈ ms, they only "
+        "tag the base image) are kept in the CSV/JSON but left out of the table, plots and geometric means.",
         f"- Median with a distribution-free 95% interval from order statistics (binomial; Conover, *Practical "
         f"Nonparametric Statistics*, §3.2); none below {stats.MIN_N_CI} samples.",
-        f"- Ratio of medians to the baseline, 95% interval by percentile bootstrap (scipy.stats.bootstrap, "
-        f"{stats.BOOTSTRAP_RESAMPLES} resamples, each group resampled on its own, seeded per cell).",
-        "- Two-sided Mann–Whitney U test (scipy.stats.mannwhitneyu; exact, or an exact permutation test with ties), "
-        f"Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run.",
-        f"- Significant: adjusted p < {summary.alpha:g} and a ratio outside 1 ± {summary.noise:.0%}; otherwise `~`.",
+    ]
+    if summary.design == "rounds":
+        lines += [
+            "- Design: the scenarios take turns in rounds, each round a fresh daemon session per scenario, in a seeded "
+            "order. Builds of one session share its drift (page cache, CPU frequency, neighbours), so the session — "
+            "not the build — is the unit that varies (Kalibera & Jones, \"Rigorous benchmarking in reasonable time\", "
+            "ISMM 2013).",
+            f"- Ratio of medians to the baseline with a 95% hierarchical percentile bootstrap: rounds drawn with "
+            f"replacement, then builds within each drawn round; the same round draw for both scenarios (paired by "
+            f"round: drift shared by a round cancels); {stats.BOOTSTRAP_RESAMPLES} resamples, seeded per scenario "
+            "pair. The interval is widened to include the point estimate if needed.",
+            "- Test: paired t-test on the log ratio of per-round medians (R − 1 degrees of freedom; Student 1908). "
+            "Assumes the rounds are independent sessions and their log ratios roughly normal (session effects are "
+            "multiplicative; a median of several builds is close to normal). Rank tests were not used: at 5 rounds "
+            "their smallest p-value is 0.0625.",
+        ]
+    else:
+        lines += [
+            "- Design: one daemon session per scenario (a schema-1 run or `rounds: 1`). Session-to-session variance "
+            "cannot be estimated, so the methods below treat builds as independent and overstate significance when "
+            "sessions drift; rerun with rounds ≥ 3 for trustworthy verdicts.",
+            f"- Ratio of medians to the baseline, 95% interval by percentile bootstrap (scipy.stats.bootstrap, "
+            f"{stats.BOOTSTRAP_RESAMPLES} resamples, each group resampled on its own, seeded per cell).",
+            "- Two-sided Mann–Whitney U test (scipy.stats.mannwhitneyu; exact, or an exact permutation test with ties).",
+        ]
+    lines += [
+        f"- p-values Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run.",
+        f"- {noise_sentence(summary.noise)}",
+        f"- Verdict: significant only when adjusted p < {summary.alpha:g} *and* the ratio interval lies wholly "
+        "outside the noise floor; `~` when the interval overlaps the floor; `n.s.` when it is outside but adjusted "
+        "p ≥ α. A printed interval and its verdict therefore never contradict each other.",
         f"- Warnings: CV ≥ {stats.CV_THRESHOLD:.0%} (pyperf's threshold), modified z-score on the MAD > "
         f"{stats.OUTLIER_Z:g} (Iglewicz & Hoaglin), first measured repetition > {stats.FIRST_REP_EXCESS:.0%} "
         "above the rest, and too few samples.",
-        "- Geometric mean of the step ratios per scenario (whole-build rows left out, they would count steps twice).",
+        "- Geometric mean of the step ratios per scenario (FROM and whole-build rows left out), with an interval "
+        "from the same bootstrap resamples as the steps.",
     ]
+    return lines
 
 
 def _get(mapping: object, *path: str) -> object:
@@ -120,8 +164,8 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
         ("repetitions", f"min {reps.get('min', '?')}, max {reps.get('max', '?')}, target CI {_target(reps)}; "
                         f"warmup {manifest.get('warmup', '?')}; seed {manifest.get('seed', '?')}"),
         ("baseline", summary.baseline),
-        ("statistics", f"harness summary RUN_DIR --baseline {summary.baseline} --alpha {summary.alpha:g} "
-                       f"--noise {summary.noise:g}"),
+        ("statistics", f"harness summary RUN_DIR --baseline {summary.baseline} --alpha {summary.alpha:g}"
+                       + (f" --noise {summary.noise.high - 1:g}" if summary.noise.method == "fixed" else "")),
     ]
     width = max(len(name) for name, _ in fields) + 1
     block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]

@@ -43,6 +43,8 @@ class Sample:
     error: str | None
     ended_at: str
     schema: int = SCHEMA_VERSION
+    round: int = 1  # 1-based daemon session; absent in schema-1 files
+    builder: str = "classic"  # "classic" | "buildkit"
 
 
 def utc_now() -> str:

@@ -42,6 +42,8 @@ class Cell:
     values: tuple[float, ...]
     n_failed: int
     errors: tuple[str, ...]
+    rounds: tuple[int, ...] = ()  # the daemon session (round) of each value; schema-1 samples are all round 1
+    builder: str = "classic"
 
 
 CellKey = tuple[str, int | str, str]  # (workload, step, scenario)
@@ -112,7 +114,8 @@ def _parse_sample(record: object, where: str) -> Sample:
             schema=int(record.get("schema", SCHEMA_VERSION)), scenario=str(record["scenario"]), workload=str(record["workload"]), rep=int(record["rep"]),
             warmup=bool(record["warmup"]), kind=kind, step=None if step is None else int(step),
             instruction=record.get("instruction"), text=record.get("text"), seconds=float(record["seconds"]),
-            ok=bool(record["ok"]), error=record.get("error"))
+            ok=bool(record["ok"]), error=record.get("error"), round=int(record.get("round", 1)),
+            builder=str(record.get("builder", "classic")))
     except KeyError as missing:
         raise InputError(f"{where} lacks the key {missing}; was it written by `harness run`?") from None
     except (TypeError, ValueError) as error:
@@ -143,7 +146,8 @@ def _make_cell(key: CellKey, members: list[Sample]) -> Cell:
     failed = [s for s in members if not s.ok]
     return Cell(workload=key[0], step=key[1], scenario=key[2], instruction=described.instruction,
                 text=described.text, values=tuple(s.seconds for s in members if s.ok), n_failed=len(failed),
-                errors=tuple(s.error or "unknown error" for s in failed))
+                errors=tuple(s.error or "unknown error" for s in failed),
+                rounds=tuple(s.round for s in members if s.ok), builder=described.builder)
 
 
 def ordered_keys(cells: Iterable[CellKey], manifest: dict[str, Any], first: str | None) -> list[CellKey]:

@@ -260,12 +260,47 @@ def adjust_pvalues(p_values: Sequence[float | None]) -> list[float | None]:
     return [None if p is None else next(adjusted) for p in p_values]
 
 
-def is_significant(p_adjusted: float | None, ratio: float | None, alpha: float = DEFAULT_ALPHA,
-                   noise: float = DEFAULT_NOISE) -> bool:
-    """Corrected p below α *and* a ratio outside the noise band 1 ± `noise`: statistically and practically real."""
-    if p_adjusted is None or ratio is None:
-        return False
-    return p_adjusted < alpha and abs(ratio - 1) > noise
+@dataclass(frozen=True)
+class NoiseFloor:
+    """Ratios inside [low, high] are indistinguishable from what two identical configurations show.
+
+    "aa": measured, the A/A control's whole-build ratio interval (made symmetric around 1 on the log scale, so a
+    floor never favours one direction); "fixed": 1 ± a guessed fraction (--noise), when the run has no control.
+    """
+
+    method: str
+    low: float
+    high: float
+
+
+def fixed_noise(fraction: float = DEFAULT_NOISE) -> NoiseFloor:
+    return NoiseFloor("fixed", 1 - fraction, 1 + fraction)
+
+
+def measured_noise(intervals: Sequence[tuple[float, float]]) -> NoiseFloor:
+    """The A/A floor from the control's whole-build ratio intervals (one per workload): the widest of them,
+    symmetric around 1 on the log scale."""
+    half = max(max(abs(math.log(low)), abs(math.log(high))) for low, high in intervals)
+    return NoiseFloor("aa", math.exp(-half), math.exp(half))
+
+
+SIGNIFICANT, NOISE, UNRESOLVED, UNTESTED = "significant", "noise", "unresolved", "untested"
+
+
+def verdict(p_adjusted: float | None, ci_low: float | None, ci_high: float | None, floor: NoiseFloor,
+            alpha: float = DEFAULT_ALPHA) -> str:
+    """One cell's verdict, from the adjusted test *and* the ratio interval, so the two can never contradict:
+
+    significant — p_adj < α and the interval lies wholly outside the noise floor;
+    noise       — the interval overlaps the noise floor (the difference is within what A/A shows);
+    unresolved  — the interval is outside the floor, but p_adj ≥ α (not significant after the correction);
+    untested    — no p-value or no interval (too few samples or rounds).
+    """
+    if p_adjusted is None or ci_low is None or ci_high is None:
+        return UNTESTED
+    if floor.low <= ci_high and ci_low <= floor.high:
+        return NOISE
+    return SIGNIFICANT if p_adjusted < alpha else UNRESOLVED
 
 
 def geometric_mean(values: Sequence[float]) -> float | None:

@@ -1,21 +1,26 @@
 """A run directory → one row of statistics per cell (workload × step × scenario), compared with the baseline.
 
 Each row carries the cell's own numbers (median, its distribution-free interval, spread) and, for scenarios other
-than the baseline, the ratio of medians with its bootstrap interval and a Mann–Whitney p-value, Benjamini–Hochberg
-adjusted over every comparison in the run. The baseline's own rows have ratio 1.0 and no interval, p-value or
-significance: it is not compared with itself. See `harness.stats` for the methods and their sources.
+than the baseline, the ratio of medians with its interval and a p-value, Benjamini–Hochberg adjusted over every
+comparison in the run. With rounds, the interval and the test treat the daemon session as the unit (see
+`harness.differences`). A cell's verdict needs the test to reject *and* its interval to lie outside the run's noise
+floor: measured by the A/A control scenario when the run has one, else a fixed 1 ± --noise. The baseline's own rows
+have ratio 1.0 and no interval, p-value or verdict: it is not compared with itself.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import caveats, stats
+from harness import caveats, differences, stats
 from harness.caveats import Caveat
 from harness.errors import InputError
 from harness.rundata import TOTAL, Cell, RunData, collect_cells, load_run, ordered_keys, scenario_names
+
+#: Steps left out of geometric means, the default table and the plots: FROM only tags the base image (≈ 4 ms), so
+#: its ratio says nothing about the storage configuration but would weigh as much as any real step.
+SETUP_INSTRUCTIONS = ("FROM",)
 
 
 @dataclass(frozen=True)
@@ -45,31 +50,63 @@ class Row:
     significant: bool
     warnings: tuple[str, ...]
     values: tuple[float, ...]
+    values: tuple[float, ...]
+    verdict: str = stats.UNTESTED
+    builder: str = "classic"
+    diff_share: float | None = None
+    commit_median_s: float | None = None
+    params: dict | None = None
+
+    @property
+    def is_setup(self) -> bool:
+        """A FROM step: kept in csv/json, left out of the default table, plots and geometric means."""
+        return self.instruction in SETUP_INSTRUCTIONS
 
 
 @dataclass(frozen=True)
 class GeomeanRow:
-    """Geometric mean of one scenario's step ratios over all workloads (whole-build rows left out: they would
-    count every step twice)."""
+    """Geometric mean of one scenario's step ratios over all workloads, with its interval when the run has rounds.
+    Whole-build rows and FROM steps are left out; `steps` names the steps it covers."""
 
     scenario: str
     ratio: float | None
     n_cells: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    steps: str = ""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The whole-build verdict of one compared scenario in one workload: the line a reader quotes."""
+
+    workload: str
+    scenario: str
+    baseline: str
+    ratio: float | None
+    ratio_ci_low: float | None
+    ratio_ci_high: float | None
+    p_value: float | None  # Benjamini–Hochberg adjusted, like the row's p_adjusted
+    significant: bool
+    verdict: str
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Everything `harness summary` shows: rows, geometric means, warnings and notes about the run."""
+    """Everything `harness summary` shows: headlines, rows, geometric means, warnings and notes about the run."""
 
     run_id: str
     baseline: str
     alpha: float
-    noise: float
+    noise: stats.NoiseFloor
+    design: str
     n_comparisons: int
     rows: tuple[Row, ...]
     geomean: tuple[GeomeanRow, ...]
     caveats: tuple[Caveat, ...]
     notes: tuple[str, ...]
+    headlines: tuple[Headline, ...] = ()
+    control: str | None = None
 
 
 def resolve_baseline(run: RunData, requested: str | None) -> str:
@@ -89,18 +126,54 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
     """Statistics of every cell of `run` against `baseline` (default: the manifest's baseline scenario)."""
     baseline = resolve_baseline(run, baseline)
     cells = collect_cells(run.samples)
-    pairs = [(cells[key], cells.get((key[0], key[1], baseline))) for key in ordered_keys(cells, run.manifest, baseline)]
-    found = [cell_caveats(cell, base) for cell, base in pairs]
-    drafts = [_draft_row(cell, base, codes) for (cell, base), codes in zip(pairs, found)]
-    adjusted = stats.adjust_pvalues([row.p_value for row in drafts])
-    rows = tuple(dataclasses.replace(row, p_adjusted=p, significant=stats.is_significant(p, row.ratio, alpha, noise))
-                 for row, p in zip(drafts, adjusted))
+    keys = ordered_keys(cells, run.manifest, baseline)
+    found = {key: cell_caveats(cells[key], cells.get((key[0], key[1], baseline))) for key in keys}
+    results, designs = _differences(cells, keys, baseline)
+    adjusted = dict(zip(results, stats.adjust_pvalues([results[key].difference.p_value for key in results])))
+    floor, control, floor_note = noise_floor(run, cells, noise)
+    rows = tuple(_row(cells[key], cells.get((key[0], key[1], baseline)), found[key], results.get(key),
+                      adjusted.get(key), floor, alpha) for key in keys)
+    draws = {key: result.draws for key, result in results.items()}
+    design = differences.ROUNDS if designs and set(designs.values()) == {differences.ROUNDS} else differences.BUILDS
     return Summary(
-        run_id=run.run_id, baseline=baseline, alpha=alpha, noise=noise,
-        n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=geomean_rows(rows),
-        caveats=tuple(Caveat(code, cell.workload, cell.step, cell.scenario, detail)
-                      for (cell, _), codes in zip(pairs, found) for code, detail in codes),
-        notes=tuple(run_notes(run, baseline, cells)))
+        run_id=run.run_id, baseline=baseline, alpha=alpha, noise=floor, design=design,
+        n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows, geomean=geomean_rows(rows, draws),
+        caveats=tuple(Caveat(code, *key, detail) for key in keys for code, detail in found[key]),
+        notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
+        headlines=headlines(rows, baseline), control=control)
+
+
+def _differences(cells: dict, keys: list, baseline: str) -> tuple[dict, dict[str, str]]:
+    """Per compared cell its `PairResult`, and per compared scenario the design used (one draw per scenario)."""
+    by_scenario: dict[str, list] = {}
+    for key in keys:
+        base = cells.get((key[0], key[1], baseline))
+        if key[2] != baseline and base is not None and base.values and cells[key].values:
+            by_scenario.setdefault(key[2], []).append(key)
+    results, designs = {}, {}
+    for scenario, members in by_scenario.items():
+        pairs = [(cells[(k[0], k[1], baseline)], cells[k]) for k in members]
+        designs[scenario], found = differences.compare_pairs(pairs, stats.seed_from(scenario, baseline), paired=True)
+        results.update(zip(members, found))
+    return results, designs
+
+
+def noise_floor(run: RunData, cells: dict, noise: float) -> tuple[stats.NoiseFloor, str | None, list[str]]:
+    """The A/A floor from the manifest's control scenario, else 1 ± `noise`; plus the control's name and a note
+    when a control exists but gives no interval."""
+    control = run.manifest.get("control") or {}
+    name, of = control.get("scenario"), control.get("of")
+    if not name or not of:
+        return stats.fixed_noise(noise), None, []
+    pairs = [(cells[(w, TOTAL, of)], cells[(w, TOTAL, name)]) for w in dict.fromkeys(k[0] for k in cells)
+             if (w, TOTAL, of) in cells and (w, TOTAL, name) in cells]
+    _, found = differences.compare_pairs(pairs, stats.seed_from("aa", name, of), paired=True) if pairs else ("", [])
+    intervals = [(r.difference.ci_low, r.difference.ci_high) for r in found if r.difference.ci_low is not None]
+    if not intervals:
+        return stats.fixed_noise(noise), name, [
+            f"control {name} has no whole-build interval (too few samples or rounds): the noise floor falls back to "
+            f"1 ± {noise:.0%}"]
+    return stats.measured_noise(intervals), name, []
 
 
 def cell_caveats(cell: Cell, base: Cell | None) -> list[tuple[str, str]]:
@@ -111,35 +184,69 @@ def cell_caveats(cell: Cell, base: Cell | None) -> list[tuple[str, str]]:
     return found
 
 
-def _draft_row(cell: Cell, base: Cell | None, found: list[tuple[str, str]]) -> Row:
-    """A row without multiple-comparison correction (that needs every row's p-value)."""
+def _row(cell: Cell, base: Cell | None, found: list[tuple[str, str]], result, p_adjusted: float | None,
+         floor: stats.NoiseFloor, alpha: float) -> Row:
     own = stats.describe(cell.values)
     is_baseline = base is cell
     if is_baseline:
         diff = stats.Difference(ratio=1.0 if own.n else None, ci_low=None, ci_high=None, p_value=None)
-    elif base is None:
-        diff = stats.Difference(None, None, None, None)
+    elif result is None:
+        diff = stats.Difference(stats.ratio_of_medians(base.values, cell.values) if base else None, None, None, None)
     else:
-        seed = stats.seed_from(cell.workload, cell.step, cell.scenario, base.scenario)
-        diff = stats.difference(base.values, cell.values, seed)
+        diff = result.difference
+    verdict = stats.UNTESTED if is_baseline else stats.verdict(p_adjusted, diff.ci_low, diff.ci_high, floor, alpha)
     return Row(
         workload=cell.workload, step=cell.step, instruction=cell.instruction, text=cell.text,
         scenario=cell.scenario, is_baseline=is_baseline, n=own.n, n_failed=cell.n_failed, median_s=own.median,
         ci_low_s=own.ci_low, ci_high_s=own.ci_high, min_s=own.minimum, max_s=own.maximum, cv=own.cv,
         mad_s=own.mad, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
-        p_value=diff.p_value, p_adjusted=None, significant=False, warnings=tuple(code for code, _ in found),
-        values=cell.values)
+        p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
+        warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict, builder=cell.builder)
 
 
-def geomean_rows(rows: tuple[Row, ...]) -> tuple[GeomeanRow, ...]:
-    """Per non-baseline scenario, the geometric mean of its step ratios (cells without a ratio left out)."""
-    ratios: dict[str, list[float]] = {}
+def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[GeomeanRow, ...]:
+    """Per non-baseline scenario, the geometric mean of its step ratios (FROM, whole builds and cells without a
+    ratio left out), with a bootstrap interval when every covered step has draws from the same resamples."""
+    members: dict[str, list[Row]] = {}
     for row in rows:
-        if not row.is_baseline and row.step != TOTAL:
-            bucket = ratios.setdefault(row.scenario, [])
+        if not row.is_baseline and row.step != TOTAL and not row.is_setup:
+            bucket = members.setdefault(row.scenario, [])
             if row.ratio is not None:
-                bucket.append(row.ratio)
-    return tuple(GeomeanRow(name, stats.geometric_mean(values), len(values)) for name, values in ratios.items())
+                bucket.append(row)
+    geomeans = []
+    for name, covered in members.items():
+        found = [(draws or {}).get((row.workload, row.step, row.scenario)) for row in covered]
+        interval = differences.geomean_interval(found) if found and all(d is not None for d in found) else None
+        low, high = interval or (None, None)
+        geomeans.append(GeomeanRow(name, stats.geometric_mean([row.ratio for row in covered]), len(covered),
+                                   low, high, _step_list(covered)))
+    return tuple(geomeans)
+
+
+def _step_list(rows: list[Row]) -> str:
+    """"seed 2–5"-style: the steps a geometric mean covers, per workload."""
+    steps: dict[str, list[str]] = {}
+    for row in rows:
+        steps.setdefault(row.workload, []).append(str(row.step))
+    return "; ".join(f"{workload} steps {', '.join(numbers)}" for workload, numbers in steps.items())
+
+
+def headlines(rows: tuple[Row, ...], baseline: str) -> tuple[Headline, ...]:
+    """One whole-build verdict per compared scenario and workload."""
+    return tuple(Headline(row.workload, row.scenario, baseline, row.ratio, row.ratio_ci_low, row.ratio_ci_high,
+                          row.p_adjusted, row.significant, row.verdict)
+                 for row in rows if row.step == TOTAL and not row.is_baseline and row.ratio is not None)
+
+
+def design_notes(designs: dict[str, str]) -> list[str]:
+    """Say when a comparison could not use rounds: its intervals and test then overstate significance."""
+    single = [name for name, used in designs.items() if used == differences.BUILDS]
+    if not single:
+        return []
+    return [f"{', '.join(single)}: measured in a single daemon session per scenario (a schema-1 run, or rounds: 1), "
+            "so session-to-session variance cannot be estimated; intervals and tests treat builds as independent "
+            "(percentile bootstrap, Mann–Whitney) and overstate significance when sessions drift — rerun with "
+            "rounds ≥ 3"]
 
 
 def run_notes(run: RunData, baseline: str, cells: dict) -> list[str]:
@@ -159,11 +266,12 @@ def run_notes(run: RunData, baseline: str, cells: dict) -> list[str]:
 
 
 def render_run_summary(run_dir: Path, fmt: str = "table", baseline: str | None = None, *,
-                       alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE) -> str:
+                       alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE,
+                       wide: bool = False) -> str:
     """The summary of `run_dir` as text in `fmt` (table, md, latex, csv, json); what `harness summary` prints."""
     from harness import export
     from harness.export.layout import summary_doc
 
     export.check_format(fmt)
     summary = summarize(load_run(Path(run_dir)), baseline, alpha=alpha, noise=noise)
-    return export.render(summary_doc(summary), fmt)
+    return export.render(summary_doc(summary), fmt, wide=wide)

@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.summary import add_baseline_and_thresholds, check_thresholds
+from harness.commands.summary import add_baseline_and_thresholds, add_wide, check_thresholds
 
-HELP = "compare two runs of the same matrix (e.g. before/after a kernel or engine change)"
+HELP = "compare two runs of the same matrix (e.g. before/after a kernel or engine change); a CI gate"
 DESCRIPTION = """\
-Compare two run directories cell by cell (workload × step × scenario, as both runs name them). For each cell
-both measured: the median in A and in B, the change B ÷ A − 1 with a bootstrap 95% interval, and a two-sided
-Mann–Whitney U p-value, Benjamini–Hochberg adjusted over all shared cells (`p_adj`). A change is printed only
-when p_adj < --alpha and it exceeds ±--noise; otherwise it reads `~`. The last rows give each scenario's
-geometric mean of step changes. Notes list what differs between the two environments (kernel, engine version,
-driver status, overlay knobs, workload fingerprint) and the cells only one run has.
+Compare two run directories cell by cell (workload × step × scenario, as both runs name them). First the
+headlines (each scenario's whole-build change B ÷ A − 1 with its interval and verdict) and what differs between
+the two environments (kernel, engine version, driver status, overlay knobs, workload fingerprint); then for each
+cell both measured: the median in A and in B and the change with its 95% interval. With rounds in both runs the
+daemon session is the unit (hierarchical bootstrap, Welch's t-test on per-round medians); otherwise builds
+(percentile bootstrap, Mann–Whitney U). p-values are Benjamini–Hochberg adjusted over all shared cells (`p_adj`).
+A change is printed only when p_adj < --alpha and its interval lies wholly outside ±--noise; otherwise `~`
+(interval overlaps the floor) or `n.s.` (outside it but not significant after the correction).
 
+--fail-above PCT makes this a CI gate: exit 1 when any cell is significantly slower in B by more than PCT percent
+(median ratio > 1 + PCT/100; FROM steps are not gated), else 0. The table fits COLUMNS (--wide keeps every
+column).
 Formats: table, md, latex, csv (tidy), json."""
 
 
@@ -24,12 +29,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it (after)")
     parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
                         help="output format (default: table)")
+    parser.add_argument("--fail-above", type=float, metavar="PCT",
+                        help="exit 1 when any cell is significantly slower in B by more than PCT percent")
+    add_wide(parser)
     add_baseline_and_thresholds(parser, baseline=False, noise_help="changes within ± this count as no change")
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.compare import render_comparison
+    import sys
+
+    from harness.compare import load_comparison, render_comparison
+    from harness.errors import InputError
 
     check_thresholds(args)
-    print(render_comparison(args.run_a, args.run_b, args.format, alpha=args.alpha, noise=args.noise))
-    return 0
+    if args.fail_above is not None and args.fail_above < 0:
+        raise InputError(f"--fail-above {args.fail_above} is negative; give a slowdown in percent, e.g. --fail-above 5")
+    comparison = load_comparison(args.run_a, args.run_b, alpha=args.alpha, noise=args.noise)
+    print(render_comparison(comparison, args.format, wide=args.wide))
+    if args.fail_above is None:
+        return 0
+    slower = comparison.slower_beyond(args.fail_above)
+    for row in slower:
+        where = "whole build" if row.step == "total" else f"step {row.step}"
+        print(f"fail-above {args.fail_above:g}%: {row.workload} {where} on {row.scenario} is "
+              f"{(row.ratio - 1) * 100:+.1f}% slower (significant, p_adj {row.p_adjusted:.3g})", file=sys.stderr)
+    return 1 if slower else 0

@@ -5,33 +5,43 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "summarise a run: per-step medians with 95% intervals and ratios to the baseline scenario"
+HELP = "summarise a run: headline verdicts, per-step medians with 95% intervals and ratios to the baseline"
 DESCRIPTION = """\
-Summarise a run directory: one row per workload × step × scenario (plus `total`, the whole build), from
-samples.jsonl and manifest.json alone. Warmups are left out; failed samples are counted, never timed.
+Summarise a run directory: first one headline per compared scenario (its whole-build ratio to the baseline, the
+interval and the verdict), then one row per workload × step × scenario (plus `total`, the whole build), from
+samples.jsonl and manifest.json alone. Warmups are left out; failed samples are counted, never timed; FROM steps
+are in csv/json only.
 
 How to read it: `median s` is the median of the measured repetitions with its distribution-free 95% interval;
-`CV` is their spread (standard deviation ÷ mean). `ratio` is the scenario's median ÷ the baseline's median for
-the same step, with a bootstrap 95% interval. It is printed only when the difference is significant: a two-sided
-Mann–Whitney U p-value, Benjamini–Hochberg adjusted over every comparison of the run (`p_adj`), below --alpha,
-and a ratio outside 1 ± --noise. Otherwise the ratio reads `~` (no difference beyond noise), or `(1.20×)` when
-there were too few samples to test. The baseline's own rows read `base` (ratio 1.0 in csv/json, with no
-interval, p-value or significance: it is not compared with itself). The last rows give each scenario's geometric
-mean of step ratios. Warnings with their remedies follow the table.
+`CV` is their spread. `ratio` is the scenario's median ÷ the baseline's median for the same step, with a 95%
+interval. With rounds (one daemon session per scenario per round) the interval is a hierarchical bootstrap over
+rounds then builds and the test a paired t-test on per-round medians: the session is the unit that varies. The
+noise floor is the A/A control's whole-build interval when the run has a control (control: true), else
+1 ± --noise. A ratio is printed only when p_adj (Benjamini–Hochberg) < --alpha AND its interval lies wholly
+outside the noise floor; `~` when the interval overlaps the floor, `n.s.` when it is outside but p_adj ≥ --alpha,
+`(1.20×)` when there were too few samples or rounds to test. The geometric means cover the steps they name.
 
-Formats: table (terminal), md (GitHub Markdown), latex (booktabs), csv (tidy: one row per cell, for pandas or R),
-json ({"run_id", "baseline", "rows": [...]} and more; see DESIGN.md)."""
+The table fits the terminal width (COLUMNS), dropping CV and the median interval first; --wide keeps them.
+Formats: table (terminal), md (GitHub Markdown), latex (booktabs table float), csv (tidy: one row per cell),
+json (described by schemas/summary.schema.json in the harness repository)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
     parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
                         help="output format (default: table)")
+    add_wide(parser)
     add_baseline_and_thresholds(parser)
 
 
+def add_wide(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wide", action="store_true",
+                        help="terminal table with every column, however wide (default: fit COLUMNS)")
+
+
 def add_baseline_and_thresholds(parser: argparse.ArgumentParser, baseline: bool = True,
-                                noise_help: str = "ratios within 1 ± this count as no difference") -> None:
+                                noise_help: str = "without an A/A control in the run, ratios within 1 ± this count as "
+                                                  "no difference") -> None:
     """The options summary, report (and, without --baseline, compare) share."""
     if baseline:
         parser.add_argument("--baseline", metavar="SCENARIO",
@@ -54,5 +64,6 @@ def run(args: argparse.Namespace) -> int:
     from harness.summary import render_run_summary
 
     check_thresholds(args)
-    print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, noise=args.noise))
+    print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, noise=args.noise,
+                             wide=args.wide))
     return 0

@@ -18,8 +18,10 @@ def check_format(fmt: str) -> None:
         raise InputError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
 
 
-def render(doc: TableDoc, fmt: str) -> str:
-    """`doc` in format `fmt`, without a final newline (the caller's print adds it)."""
+def render(doc: TableDoc, fmt: str, wide: bool = False) -> str:
+    """`doc` in format `fmt`, without a final newline (the caller's print adds it); `wide` keeps every column of
+    the terminal table instead of fitting it to COLUMNS."""
     check_format(fmt)
     module = importlib.import_module(f"harness.export.{FORMATS[fmt]}")
-    return module.render(doc).rstrip("\n")
+    text = module.render(doc, wide=wide) if fmt == "table" else module.render(doc)
+    return text.rstrip("\n")

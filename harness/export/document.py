@@ -47,3 +47,5 @@ class TableDoc:
     csv_records: tuple[tuple[str, ...], ...]
     payload: dict[str, Any] = field(default_factory=dict)
     code_column: int | None = None
+    headlines: tuple[str, ...] = ()  # one verdict line per compared scenario, printed before the table
+    compact_drop: tuple[int, ...] = ()  # columns the terminal table drops, in this order, to fit its width

@@ -1,7 +1,9 @@
-"""LaTeX with booktabs: one tabular (a sub-heading row per section, space between steps) that pastes into any
-float, preceded by a comment naming the run and followed by the legend and warnings as comments."""
+"""LaTeX with booktabs: a complete `table` float — caption (the title and the headline verdicts), label, one tabular
+(a sub-heading row per section, space between steps) — followed by the legend and warnings as comments."""
 
 from __future__ import annotations
+
+import re
 
 from harness.export.document import Section, TableDoc
 
@@ -14,16 +16,23 @@ SPECIAL = {
 
 def render(doc: TableDoc) -> str:
     spec = "".join("r" if numeric else "l" for numeric in doc.numeric)
-    lines = [f"% {doc.title}", r"% needs \usepackage{booktabs}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(escape(h) for h in doc.headers) + r" \\", r"\midrule"]
+    caption = " ".join([escape(doc.title) + ".", *(escape(line) + "." for line in doc.headlines)])
+    lines = [f"% {doc.title}", r"% needs \usepackage{booktabs}", r"\begin{table}[htbp]", r"\centering", r"\small",
+             rf"\caption{{{caption}}}", rf"\label{{{label(doc.title)}}}", rf"\begin{{tabular}}{{{spec}}}",
+             r"\toprule", " & ".join(escape(h) for h in doc.headers) + r" \\", r"\midrule"]
     for index, section in enumerate(doc.sections):
         lines += section_lines(doc, section, first=index == 0)
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     lines += [f"% {line}" for line in doc.legend]
     for notice in doc.notices:
         lines += [f"% warning: {notice.title}: {'; '.join(notice.places)}", f"%   remedy: {notice.remedy}"]
     lines += [f"% note: {note}" for note in doc.notes]
     return "\n".join(lines) + "\n"
+
+
+def label(title: str) -> str:
+    """A stable \\label from the title: `tab:` and its words in lower case, joined by hyphens."""
+    return "tab:" + "-".join(re.findall(r"[a-z0-9]+", title.lower()))
 
 
 def section_lines(doc: TableDoc, section: Section, first: bool) -> list[str]:

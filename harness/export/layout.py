@@ -1,7 +1,8 @@
 """A `Summary` → `TableDoc`: which columns a reader sees, how a difference is marked, what the legend says.
 
-Differences follow benchstat: a ratio is printed only when it is significant (BH-adjusted p < α and outside the
-noise band); otherwise `~`, so noise never reads as a result. The intervals are printed either way.
+Differences follow benchstat: a ratio is printed only when it is significant (BH-adjusted p < α and its interval
+wholly outside the noise floor); `~` when the interval overlaps the floor, so noise never reads as a result. The
+intervals are printed either way, and a mark never contradicts its interval (see `stats.verdict`).
 """
 
 from __future__ import annotations
@@ -20,20 +21,53 @@ SUMMARY_NUMERIC = (True, False, False, True, True, True, True, True, True, True)
 MAX_PLACES = 8
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "is_baseline", "n", "n_failed", "median_s",
               "ci_low_s", "ci_high_s", "min_s", "max_s", "cv", "mad_s", "ratio", "ratio_ci_low", "ratio_ci_high",
-              "p_value", "p_adjusted", "significant", "warnings")
+              "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder", "diff_share",
+              "commit_median_s", "params")
+#: Terminal columns dropped, in this order, while the table does not fit COLUMNS (--wide keeps them all).
+COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj", "instruction"))
 
 
-def marked_ratio(ratio: float | None, p_value: float | None, significant: bool, show=numbers.ratio) -> str:
-    """`show(ratio)` when significant, `~` when tested and not, `(show(ratio))` when too few samples to test."""
+#: What each verdict prints instead of the ratio (significant cells print the ratio itself).
+MARKS = {stats.NOISE: "~", stats.UNRESOLVED: "n.s."}
+
+
+def marked_ratio(ratio: float | None, verdict: str, show=numbers.ratio) -> str:
+    """`show(ratio)` when significant, `~` within the noise floor, `n.s.` outside it but not significant after the
+    correction, `(show(ratio))` when untested (too few samples or rounds)."""
     if ratio is None:
         return numbers.MISSING
-    if significant:
+    if verdict == stats.SIGNIFICANT:
         return show(ratio)
-    return "~" if p_value is not None else f"({show(ratio)})"
+    return MARKS.get(verdict, f"({show(ratio)})")
+
+
+def noise_sentence(noise: stats.NoiseFloor) -> str:
+    """The run's noise floor in one sentence."""
+    if noise.method == "aa":
+        return (f"Noise floor {noise.low:.3f}–{noise.high:.3f}×: measured, the A/A control's whole-build ratio "
+                "interval (two identical scenarios); differences inside it are not reported.")
+    return (f"Noise floor {noise.low:.2f}–{noise.high:.2f}×: a fixed ±{noise.high - 1:.0%} (--noise); the run has "
+            "no A/A control to measure it (control: true in the matrix).")
+
+
+def headline_text(headline, noise: stats.NoiseFloor, with_workload: bool, show=numbers.ratio,
+                  what: str = "the time of") -> str:
+    """`naive: whole build 3.66× [3.49, 3.88] the time of native (significant, p_adj 0.003)`."""
+    where = f"{headline.workload} · " if with_workload else ""
+    interval = numbers.ratio_interval(headline.ratio_ci_low, headline.ratio_ci_high) if show is numbers.ratio \
+        else numbers.delta_interval(headline.ratio_ci_low, headline.ratio_ci_high)
+    p = numbers.p_value(headline.p_value)
+    reason = {
+        stats.SIGNIFICANT: f"significant, p_adj {p}",
+        stats.NOISE: f"no difference beyond the noise floor [{noise.low:.3f}, {noise.high:.3f}], p_adj {p}",
+        stats.UNRESOLVED: f"not significant after the correction, p_adj {p}",
+    }.get(headline.verdict, "not tested: too few samples or rounds")
+    return f"{where}{headline.scenario}: whole build {show(headline.ratio)} {interval} {what} {headline.baseline} " \
+           f"({reason})".replace("  ", " ")
 
 
 def summary_cells(row: Row, first_in_group: bool) -> tuple[str, ...]:
-    ratio = "base" if row.is_baseline and row.n else marked_ratio(row.ratio, row.p_value, row.significant)
+    ratio = "base" if row.is_baseline and row.n else marked_ratio(row.ratio, row.verdict)
     return (numbers.step(row.step) if first_in_group else "",
             numbers.instruction(row.text, row.step) if first_in_group else "",
             row.scenario, _count(row.n, row.n_failed), numbers.seconds(row.median_s),
@@ -77,37 +111,85 @@ def _places(details: dict[str, list[str]]) -> tuple[str, ...]:
 
 def summary_legend(summary: Summary) -> tuple[str, ...]:
     return (
-        f"ratio: median ÷ the median of baseline {summary.baseline} for the same step; its 95% CI by percentile "
-        f"bootstrap ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded).",
+        noise_sentence(summary.noise),
+        f"ratio: median ÷ the median of baseline {summary.baseline} for the same step; 95% CI: {_ci_method(summary)}",
         f"median 95% CI: distribution-free, from order statistics (none below {stats.MIN_N_CI} samples); "
         "CV: standard deviation ÷ mean.",
-        f"p_adj: two-sided Mann–Whitney U, Benjamini–Hochberg adjusted over {summary.n_comparisons} comparisons.",
-        f"~: no significant difference (p_adj ≥ {summary.alpha:g}, or ratio within 1 ± {summary.noise:.0%}); "
-        "(…): too few samples to test; n (k failed): k failed samples, counted but not timed. Warmups excluded.",
+        f"p_adj: {_test_method(summary.design)}, Benjamini–Hochberg adjusted over {summary.n_comparisons} "
+        "comparisons.",
+        f"~: the ratio interval overlaps the noise floor (it may exclude 1 by less than the floor); n.s.: the interval "
+        f"is outside the floor but p_adj ≥ {summary.alpha:g}; (…): too few samples or rounds to test; "
+        "n (k failed): k failed samples, counted but not timed. Warmups and FROM steps (csv/json only) excluded.",
     )
 
 
+def _ci_method(summary: Summary) -> str:
+    if summary.design == "rounds":
+        return (f"hierarchical percentile bootstrap, rounds then builds, paired by round ({stats.BOOTSTRAP_RESAMPLES} "
+                "resamples, seeded).")
+    return f"percentile bootstrap over builds ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded)."
+
+
+def _test_method(design: str) -> str:
+    if design == "rounds":
+        return "paired t-test on the log ratio of per-round medians (the daemon session is the unit)"
+    return "two-sided Mann–Whitney U over builds (single session per scenario)"
+
+
 def summary_doc(summary: Summary) -> TableDoc:
-    """The `harness summary` table, legend, warnings and notes, and the CSV/JSON forms of the same rows."""
-    sections = grouped(summary.rows, summary_cells)
+    """The `harness summary` headlines, table, legend, warnings and notes, and the CSV/JSON forms of the rows."""
+    sections = grouped([row for row in summary.rows if not row.is_setup], summary_cells)
     if summary.geomean:
-        sections.append(Section("geometric mean of step ratios, all workloads",
-                                tuple(DisplayRow(_geomean_cells(g.scenario, g.ratio, g.n_cells), new_group=i == 0)
+        sections.append(Section(geomean_title("ratios", summary.geomean),
+                                tuple(DisplayRow(geomean_cells(g, several=_mixed(summary.geomean)), new_group=i == 0)
                                       for i, g in enumerate(summary.geomean))))
     records = tuple((summary.run_id, summary.baseline, *(numbers.tidy(getattr(row, f)) for f in ROW_FIELDS))
                     for row in summary.rows)
+    several = len({h.workload for h in summary.headlines}) > 1
     return TableDoc(
         title=f"harness summary — run {summary.run_id}, baseline {summary.baseline}",
         headers=SUMMARY_HEADERS, numeric=SUMMARY_NUMERIC, sections=tuple(sections),
         legend=summary_legend(summary), notices=notices(summary.caveats), notes=summary.notes,
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
-        code_column=1)
+        code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
+        compact_drop=COMPACT_DROP)
 
 
-def _geomean_cells(scenario: str, ratio: float | None, n_cells: int, show=numbers.ratio) -> tuple[str, ...]:
-    cells = ["", f"(geomean of {n_cells} steps)", scenario] + [""] * (len(SUMMARY_HEADERS) - 3)
-    cells[SUMMARY_HEADERS.index("ratio")] = show(ratio)
+def geomean_title(what: str, geomean) -> str:
+    """The geometric-mean section's title, naming the steps it covers when every scenario covers the same ones."""
+    covered = f" over {geomean[0].steps}" if geomean and not _mixed(geomean) else ""
+    return f"geometric mean of step {what}{covered} (FROM and whole builds excluded)"
+
+
+def _mixed(geomean) -> bool:
+    return len({g.steps for g in geomean}) > 1
+
+
+def geomean_cells(g, show=numbers.ratio, interval=numbers.ratio_interval, headers=SUMMARY_HEADERS,
+                  ratio_column: str = "ratio", ci_column: str = "ratio 95% CI", several: bool = False
+                  ) -> tuple[str, ...]:
+    """A geometric-mean line: its value and (with rounds) its interval; the steps it covers when they differ
+    between scenarios (else the section title names them)."""
+    cells = ["", f"(geomean: {g.steps})" if several else f"(geomean, {g.n_cells} steps)",
+             g.scenario] + [""] * (len(headers) - 3)
+    cells[headers.index(ratio_column)] = show(g.ratio)
+    cells[headers.index(ci_column)] = interval(g.ci_low, g.ci_high)
     return tuple(cells)
+
+
+def geomean_records(geomean) -> list[dict]:
+    return [{"scenario": g.scenario, "ratio": g.ratio, "ratio_ci_low": g.ci_low, "ratio_ci_high": g.ci_high,
+             "n_cells": g.n_cells, "steps": g.steps} for g in geomean]
+
+
+def headline_records(found) -> list[dict]:
+    return [{"workload": h.workload, "scenario": h.scenario, "baseline": h.baseline, "ratio": h.ratio,
+             "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high, "p_value": h.p_value,
+             "significant": h.significant, "verdict": h.verdict} for h in found]
+
+
+def noise_record(noise: stats.NoiseFloor) -> dict:
+    return {"method": noise.method, "low": noise.low, "high": noise.high}
 
 
 def caveat_records(found: Iterable[Caveat]) -> list[dict]:
@@ -115,25 +197,35 @@ def caveat_records(found: Iterable[Caveat]) -> list[dict]:
              "title": KINDS[c.code].title, "remedy": KINDS[c.code].remedy} for c in found]
 
 
-def methods() -> dict[str, str]:
-    """The statistical methods, named for a reader of the JSON (details and sources in harness/stats.py)."""
+def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
+    """The statistical methods, named for a reader of the JSON (details and sources in harness/sessions.py and
+    harness/stats.py)."""
+    pairing = "paired by round" if paired else "each run drawn on its own"
+    ratio_ci = (f"hierarchical percentile bootstrap of the ratio of medians (rounds, then builds within a round; "
+                f"{pairing})" if design == "rounds" else "percentile bootstrap of the ratio of medians (builds)")
+    round_test = ("paired t-test on log per-round median ratios (Student)" if paired
+                  else "Welch t-test on log per-round medians")
     return {
+        "design": design,
         "median_ci": "distribution-free order-statistic interval (binomial), 95%",
-        "ratio_ci": f"percentile bootstrap of the ratio of medians, {stats.BOOTSTRAP_RESAMPLES} resamples, seeded",
-        "test": "two-sided Mann-Whitney U (exact, or exact permutation with ties, else normal approximation)",
+        "ratio_ci": f"{ratio_ci}, {stats.BOOTSTRAP_RESAMPLES} resamples, seeded",
+        "test": (f"{round_test}, unit = daemon session" if design == "rounds"
+                 else "two-sided Mann-Whitney U (exact, or exact permutation with ties, else normal approximation)"),
         "correction": "Benjamini-Hochberg",
+        "verdict": "significant = p_adj < alpha and the ratio interval wholly outside the noise floor",
         "outliers": f"modified z-score on the MAD > {stats.OUTLIER_Z:g}",
     }
 
 
 def summary_payload(summary: Summary) -> dict:
-    """The DESIGN.md JSON object: run_id, baseline, rows (plus geomean, warnings, notes and the methods)."""
+    """The DESIGN.md JSON object: run_id, baseline, noise, headlines, rows (plus geomean, warnings, notes, methods)."""
     return {
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
-        "alpha": summary.alpha, "noise": summary.noise, "n_comparisons": summary.n_comparisons,
-        "methods": methods(),
+        "alpha": summary.alpha, "noise": noise_record(summary.noise), "control": summary.control,
+        "n_comparisons": summary.n_comparisons, "methods": methods(summary.design),
+        "headlines": headline_records(summary.headlines),
         "rows": [{f: (list(v) if isinstance(v := getattr(row, f), tuple) else v) for f in ROW_FIELDS}
                  for row in summary.rows],
-        "geomean": [{"scenario": g.scenario, "ratio": g.ratio, "n_cells": g.n_cells} for g in summary.geomean],
+        "geomean": geomean_records(summary.geomean),
         "warnings": caveat_records(summary.caveats), "notes": list(summary.notes),
     }

@@ -8,6 +8,8 @@ from harness.export.document import Section, TableDoc
 
 def render(doc: TableDoc) -> str:
     lines = [f"**{escape(doc.title)}**", ""]
+    if doc.headlines:
+        lines += [*(f"- **{escape(line)}**" for line in doc.headlines), ""]
     for section in doc.sections:
         lines += [f"*{escape(section.title)}*", "", *table_lines(doc, section), ""]
     lines += [f"- {escape(line)}" for line in doc.legend] + [""]

@@ -24,7 +24,19 @@ def ratio(value: float | None) -> str:
 
 
 def ratio_interval(low: float | None, high: float | None) -> str:
-    return "" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
+    """`[0.98, 1.05]`; with more decimals when two would round an interval that excludes 1 onto 1."""
+    if low is None or high is None:
+        return ""
+    places = _places_keeping_side(low, high, 1.0)
+    return f"[{low:.{places}f}, {high:.{places}f}]"
+
+
+def _places_keeping_side(low: float, high: float, pivot: float, places: int = 2) -> int:
+    """Fewest decimals (2 to 6) at which a bound strictly beyond `pivot` still prints beyond it."""
+    while places < 6 and ((low > pivot and round(low, places) <= pivot) or
+                          (high < pivot and round(high, places) >= pivot)):
+        places += 1
+    return places
 
 
 def delta(value: float | None) -> str:
@@ -33,7 +45,11 @@ def delta(value: float | None) -> str:
 
 
 def delta_interval(low: float | None, high: float | None) -> str:
-    return "" if low is None or high is None else f"[{delta(low)}, {delta(high)}]"
+    """`[-3.1%, +5.0%]`; with more decimals when one would round an interval that excludes 0 onto 0."""
+    if low is None or high is None:
+        return ""
+    places = _places_keeping_side(low, high, 1.0, places=3) - 2
+    return f"[{(low - 1) * 100:+.{places}f}%, {(high - 1) * 100:+.{places}f}%]"
 
 
 def percent(value: float | None) -> str:

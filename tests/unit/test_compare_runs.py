@@ -33,7 +33,7 @@ def test_rows_carry_both_runs_and_the_interval_brackets_the_ratio(comparison) ->
     row = next(r for r in comparison.rows if r.step == 3 and r.scenario == "local-overlay2-naive")
     assert row.ratio == pytest.approx(row.b.median / row.a.median)
     assert row.ratio_ci_low <= row.ratio <= row.ratio_ci_high
-    assert comparison.n_comparisons == len(comparison.rows) == 18
+    assert comparison.n_comparisons == len(comparison.rows) == 24
 
 
 def test_environment_differences_are_noted(comparison) -> None:

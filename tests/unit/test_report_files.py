@@ -59,3 +59,32 @@ def test_report_defaults_to_run_dir_report_and_needs_a_manifest(tmp_path: Path) 
     (run / "manifest.json").unlink()
     with pytest.raises(InputError, match="manifest.json is missing"):
         write_report(run)
+
+
+def test_plot_labels_wrap_instead_of_being_cut() -> None:
+    from harness.plots import wrapped
+
+    on, off = wrapped("ol75-overlay2-redirect-dir-on"), wrapped("ol75-overlay2-redirect-dir-off")
+    assert on != off and on.replace("\n", "") == "ol75-overlay2-redirect-dir-on"
+    assert off.replace("\n", "") == "ol75-overlay2-redirect-dir-off"
+    assert all(len(line) <= 15 for line in (*on.splitlines(), *off.splitlines()))
+    assert wrapped("x" * 40).replace("\n", "") == "x" * 40
+
+
+def test_ratio_plot_names_its_baseline_and_marks_cells_without_an_interval() -> None:
+    import dataclasses
+
+    from harness.plots import ratio_figure
+    from harness.rundata import load_run
+    from harness.summary import summarize
+
+    summary = summarize(load_run(EXAMPLE))
+    rows = [row for row in summary.rows if not row.is_setup]
+    rows[-1] = dataclasses.replace(rows[-1], ratio_ci_low=None, ratio_ci_high=None)
+    scenarios = list(dict.fromkeys(row.scenario for row in rows))
+    figure = ratio_figure(rows, summary.noise, scenarios, summary.baseline)
+    axes = figure.axes[0]
+    assert "local-overlay2-native" in axes.get_title(loc="left") and "local-overlay2-native" in axes.get_xlabel()
+    assert "A/A noise floor" in axes.get_xlabel()
+    crosses = [line for line in axes.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1  # the cell without an interval is drawn differently

@@ -133,13 +133,22 @@ def test_benjamini_hochberg_by_hand_and_nones_kept_in_place() -> None:
     assert stats.adjust_pvalues([None, None]) == [None, None]
 
 
-def test_significance_needs_both_a_small_p_and_a_ratio_outside_the_noise_band() -> None:
-    assert stats.is_significant(0.01, 1.10)
-    assert not stats.is_significant(0.01, 1.015)  # inside ±2 %
-    assert stats.is_significant(0.01, 1.015, noise=0.01)
-    assert not stats.is_significant(0.2, 3.0)
-    assert not stats.is_significant(None, 3.0)
-    assert stats.is_significant(0.01, 0.5)
+def test_significance_needs_both_a_small_p_and_an_interval_outside_the_noise_floor() -> None:
+    floor = stats.fixed_noise(0.02)
+    assert stats.verdict(0.01, 1.05, 1.15, floor) == stats.SIGNIFICANT
+    assert stats.verdict(0.01, 0.5, 0.9, floor) == stats.SIGNIFICANT
+    assert stats.verdict(0.01, 1.01, 1.15, floor) == stats.NOISE  # overlaps ±2 %
+    assert stats.verdict(0.01, 1.01, 1.15, stats.fixed_noise(0.005)) == stats.SIGNIFICANT
+    assert stats.verdict(0.2, 2.5, 3.5, floor) == stats.UNRESOLVED  # outside the floor, but the test does not reject
+    assert stats.verdict(None, 2.5, 3.5, floor) == stats.UNTESTED
+    assert stats.verdict(0.01, None, None, floor) == stats.UNTESTED
+
+
+def test_measured_noise_floor_is_the_widest_aa_interval_made_symmetric_on_the_log_scale() -> None:
+    floor = stats.measured_noise([(0.98, 1.01), (0.99, 1.04)])
+    assert floor.method == "aa"
+    assert floor.high == pytest.approx(1.04) and floor.low == pytest.approx(1 / 1.04)
+    assert stats.fixed_noise(0.02) == stats.NoiseFloor("fixed", 0.98, 1.02)
 
 
 # --- ratio of medians --------------------------------------------------------------------------------------

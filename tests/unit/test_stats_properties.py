@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from harness import stats
@@ -46,7 +46,7 @@ def test_identical_samples_give_ratio_one_and_no_significance(values: list[float
     assert diff.ci_low <= 1.0 <= diff.ci_high
     assert diff.p_value == 1.0
     (adjusted,) = stats.adjust_pvalues([diff.p_value])
-    assert not stats.is_significant(adjusted, diff.ratio)
+    assert stats.verdict(adjusted, diff.ci_low, diff.ci_high, stats.fixed_noise()) != stats.SIGNIFICANT
 
 
 @examples
@@ -78,3 +78,38 @@ def _approx(value: float):
     import pytest
 
     return pytest.approx(value, rel=1e-9)
+
+
+# --- verdicts and what is printed next to them -------------------------------------------------------------
+
+ratios = st.floats(min_value=0.2, max_value=5.0, allow_nan=False)
+p_values = st.one_of(st.none(), st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+half_widths = st.floats(min_value=0.0, max_value=0.2, allow_nan=False)
+
+
+def _printed_bounds(text: str) -> tuple[float, float]:
+    low, high = text.strip("[]").split(", ")
+    return float(low), float(high)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ratios, ratios, p_values, half_widths, st.booleans())
+def test_printed_interval_and_verdict_never_contradict(a: float, b: float, p: float | None, half: float,
+                                                       measured: bool) -> None:
+    from harness.export import numbers
+    from harness.export.layout import marked_ratio
+
+    low, high = min(a, b), max(a, b)
+    assume(abs(low - 1) > 1e-6 and abs(high - 1) > 1e-6)  # six decimals are the most a table prints
+    floor = stats.measured_noise([(1 / (1 + half), 1 + half)]) if measured else stats.fixed_noise(half)
+    verdict = stats.verdict(p, low, high, floor)
+    mark = marked_ratio((low + high) / 2, verdict)
+    printed_low, printed_high = _printed_bounds(numbers.ratio_interval(low, high))
+    if mark.endswith("×") and not mark.startswith("("):  # printed as a difference
+        assert verdict == stats.SIGNIFICANT and p is not None and p < stats.DEFAULT_ALPHA
+        assert high < floor.low or low > floor.high
+        assert printed_high < 1 or printed_low > 1  # the printed interval excludes 1 too
+    if mark == "~":
+        assert floor.low <= high and low <= floor.high  # only where the noise floor explains it
+    if mark == "n.s.":
+        assert (high < floor.low or low > floor.high) and p >= stats.DEFAULT_ALPHA

@@ -36,9 +36,29 @@ def test_summary_prints_the_requested_format(capsys: pytest.CaptureFixture[str])
     assert json.loads(capsys.readouterr().out)["baseline"] == "local-vfs"
 
 
-def test_summary_noise_option_changes_what_counts_as_different(capsys: pytest.CaptureFixture[str]) -> None:
-    call(summary_command, [str(EXAMPLE), "--format", "json", "--noise", "20"])  # ±2000 %: nothing differs
-    assert not any(row["significant"] for row in json.loads(capsys.readouterr().out)["rows"])
+def _without_control(tmp_path: Path) -> Path:
+    run = shutil.copytree(EXAMPLE, tmp_path / "run")
+    manifest = json.loads((run / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps(manifest | {"control": None}))
+    return run
+
+
+def test_summary_noise_option_changes_what_counts_as_different(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    call(summary_command, [str(_without_control(tmp_path)), "--format", "json", "--noise", "20"])  # ±2000 %
+    out = json.loads(capsys.readouterr().out)
+    assert out["noise"] == {"method": "fixed", "low": -19.0, "high": 21.0}
+    assert not any(row["significant"] for row in out["rows"])
+
+
+def test_a_control_scenario_measures_the_noise_floor_and_overrides_noise(capsys: pytest.CaptureFixture[str]) -> None:
+    call(summary_command, [str(EXAMPLE), "--format", "json", "--noise", "20"])
+    out = json.loads(capsys.readouterr().out)
+    aa = next(row for row in out["rows"] if row["scenario"] == "local-overlay2-native-aa" and row["step"] == "total")
+    assert out["noise"]["method"] == "aa" and out["control"] == "local-overlay2-native-aa"
+    assert out["noise"]["low"] <= aa["ratio_ci_low"] and aa["ratio_ci_high"] <= out["noise"]["high"]
+    assert out["noise"]["high"] == pytest.approx(1 / out["noise"]["low"])
+    assert any(row["significant"] for row in out["rows"])  # the naive differ is real, whatever --noise says
 
 
 @pytest.mark.parametrize("argv", [["--alpha", "1.5"], ["--noise", "-0.1"], ["--baseline", "nope"]])
@@ -63,3 +83,29 @@ def test_report_writes_to_out_and_prints_its_path(tmp_path: Path, capsys: pytest
     assert call(report_command, [str(run)]) == 0
     assert capsys.readouterr().out.strip() == f"report: {run / 'report' / 'report.md'}"
     assert (run / "report" / "plots" / "seed-ratios.svg").is_file()
+
+
+def test_compare_fail_above_gates_on_significant_slowdowns(capsys: pytest.CaptureFixture[str]) -> None:
+    # B (example-run) is A (example-run-after) with the naive differ ≈ 18 % slower (1 / 0.85) and nothing else changed
+    assert call(compare_command, [str(AFTER), str(EXAMPLE), "--fail-above", "10"]) == 1
+    assert "local-overlay2-naive is +" in capsys.readouterr().err
+    assert call(compare_command, [str(AFTER), str(EXAMPLE), "--fail-above", "30"]) == 0
+    assert call(compare_command, [str(EXAMPLE), str(AFTER), "--fail-above", "0"]) == 0  # B only got faster
+    assert call(compare_command, [str(EXAMPLE), str(AFTER)]) == 0
+
+
+def test_compare_fail_above_rejects_a_negative_percentage() -> None:
+    with pytest.raises(InputError, match="--fail-above"):
+        call(compare_command, [str(EXAMPLE), str(AFTER), "--fail-above", "-5"])
+
+
+def test_every_help_names_only_files_that_exist_in_the_repo() -> None:
+    import re
+
+    repo = EXAMPLE.parent.parent.parent
+    from harness.commands import doctor, run, validate
+
+    for module in (summary_command, compare_command, report_command, doctor, run, validate):
+        for path in re.findall(r"\b(?:schemas|docs)/[\w./-]+\.\w+", module.DESCRIPTION):
+            assert (repo / path).is_file(), f"{module.__name__} --help names {path}, which does not exist"
+        assert "DESIGN.md" not in module.DESCRIPTION  # not in the repository

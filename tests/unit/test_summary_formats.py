@@ -15,13 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare import render_comparison
+from harness.compare import load_comparison, render_comparison
 from harness.errors import InputError
 from harness.summary import render_run_summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXAMPLE, AFTER, GOLDEN = DATA / "example-run", DATA / "example-run-after", DATA / "golden"
 SUFFIX = {"table": "txt", "md": "md", "latex": "tex", "csv": "csv", "json": "json"}
+
+
+@pytest.fixture(autouse=True)
+def terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Goldens must not depend on the terminal the tests run in: the table fits COLUMNS."""
+    monkeypatch.setenv("COLUMNS", "120")
 
 
 def assert_golden(name: str, text: str) -> None:
@@ -41,7 +47,7 @@ def test_summary_matches_golden(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "md", "latex", "csv"])
 def test_compare_matches_golden(fmt: str) -> None:
-    assert_golden(f"compare.{SUFFIX[fmt]}", render_comparison(EXAMPLE, AFTER, fmt) + "\n")
+    assert_golden(f"compare.{SUFFIX[fmt]}", render_comparison(load_comparison(EXAMPLE, AFTER), fmt) + "\n")
 
 
 def test_summary_is_byte_identical_across_calls() -> None:
@@ -69,8 +75,8 @@ def test_json_numbers_agree_with_the_raw_samples() -> None:
     row = next(r for r in rows if r["step"] == 3 and r["scenario"] == "local-vfs")
     times = sorted(s["seconds"] for s in samples if s["scenario"] == "local-vfs" and s["step"] == 3
                    and s["ok"] and not s["warmup"])
-    assert row["n"] == len(times) == 6
-    assert row["median_s"] == pytest.approx((times[2] + times[3]) / 2)
+    assert row["n"] == len(times) == 10
+    assert row["median_s"] == pytest.approx((times[4] + times[5]) / 2)
     assert (row["min_s"], row["max_s"]) == (times[0], times[-1])
     base = next(r for r in rows if r["step"] == 3 and r["scenario"] == "local-overlay2-native")
     assert row["ratio"] == pytest.approx(row["median_s"] / base["median_s"])
@@ -78,18 +84,72 @@ def test_json_numbers_agree_with_the_raw_samples() -> None:
 
 def test_csv_is_tidy_one_row_per_cell() -> None:
     records = list(csv.DictReader(io.StringIO(render_run_summary(EXAMPLE, "csv"))))
-    assert len(records) == 18  # 6 steps (5 + total) × 3 scenarios
-    assert len({(r["workload"], r["step"], r["scenario"]) for r in records}) == 18
+    assert len(records) == 24  # 6 steps (5 + total, FROM included) × 4 scenarios (the A/A control too)
+    assert len({(r["workload"], r["step"], r["scenario"]) for r in records}) == 24
     assert all(r["run_id"] == "20261127T101500Z-example" for r in records)
     failed = next(r for r in records if r["step"] == "5" and r["scenario"] == "local-vfs")
-    assert (failed["n"], failed["n_failed"], failed["ci_low_s"]) == ("5", "1", "")
+    assert (failed["n"], failed["n_failed"]) == ("9", "1")
 
 
 def test_table_marks_noise_with_tilde_and_lists_remedies() -> None:
     lines = render_run_summary(EXAMPLE, "table").splitlines()
-    first_step = lines[lines.index(next(line for line in lines if "FROM" in line)):][:3]
-    assert "base" in first_step[0] and all(" ~ " in line for line in first_step[1:])  # FROM: no difference
+    table = lines[:lines.index(next(line for line in lines if line.startswith("geometric mean")))]
+    aa = [line for line in table if "local-overlay2-native-aa" in line and not line.startswith("* ")]
+    assert aa and all(" ~ " in line for line in aa)  # the A/A control: never a difference
     assert "Warnings:" in lines and any(line.strip().startswith("remedy:") for line in lines)
+
+
+def test_from_rows_leave_the_table_but_stay_in_csv_and_json() -> None:
+    assert "FROM harness-base" not in render_run_summary(EXAMPLE, "table")
+    assert "FROM harness-base" not in render_run_summary(EXAMPLE, "md")
+    assert any(row["instruction"] == "FROM" for row in json.loads(render_run_summary(EXAMPLE, "json"))["rows"])
+    assert ",FROM," in render_run_summary(EXAMPLE, "csv")
+
+
+def test_headlines_come_first_one_per_compared_scenario() -> None:
+    lines = render_run_summary(EXAMPLE, "table").splitlines()
+    headlines = [line for line in lines[:12] if line.startswith("* ")]
+    assert [line.split(":")[0] for line in headlines] == [
+        "* local-overlay2-naive", "* local-vfs", "* local-overlay2-native-aa"]
+    assert "whole build 4.40× [4.22, 4.51] the time of local-overlay2-native (significant, p_adj" in headlines[0]
+    assert "no difference beyond the noise floor" in " ".join(" ".join(lines[lines.index(headlines[2]):][:2]).split())
+    document = json.loads(render_run_summary(EXAMPLE, "json"))
+    totals = {row["scenario"]: row for row in document["rows"] if row["step"] == "total"}
+    for headline in document["headlines"]:
+        row = totals[headline["scenario"]]
+        assert (headline["ratio"], headline["ratio_ci_low"], headline["ratio_ci_high"], headline["p_value"],
+                headline["significant"]) == (row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"],
+                                             row["p_adjusted"], row["significant"])
+
+
+def test_geomeans_exclude_from_name_their_steps_and_carry_an_interval() -> None:
+    geomean = json.loads(render_run_summary(EXAMPLE, "json"))["geomean"]
+    naive = next(g for g in geomean if g["scenario"] == "local-overlay2-naive")
+    assert naive["n_cells"] == 4 and naive["steps"] == "seed steps 2, 3, 4, 5"
+    assert naive["ratio_ci_low"] < naive["ratio"] < naive["ratio_ci_high"]
+
+
+@pytest.mark.parametrize("columns", [80, 100, 140])
+def test_the_terminal_table_fits_columns_unless_wide(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    compact = render_run_summary(EXAMPLE, "table").splitlines()
+    wide = render_run_summary(EXAMPLE, "table", wide=True).splitlines()
+    table = [line for line in compact if "local-" in line and "×" in line and not line.startswith("* ")]
+    if columns >= 100:
+        assert max(map(len, compact)) <= columns
+    assert max(map(len, table)) < max(map(len, wide))  or max(map(len, wide)) <= columns
+    assert any(" CV " in line for line in wide) and "95% CI" in "\n".join(wide)
+
+
+def test_latex_is_a_complete_booktabs_table_with_caption_and_label() -> None:
+    text = render_run_summary(EXAMPLE, "latex")
+    body = [line for line in text.splitlines() if not line.startswith("%")]
+    assert body[0] == r"\begin{table}[htbp]" and body[-1] == r"\end{table}"
+    for needed in (r"\caption{", r"\label{tab:harness-summary-run-20261127t101500z-example", r"\toprule",
+                   r"\midrule", r"\bottomrule", r"\begin{tabular}", r"\end{tabular}"):
+        assert sum(needed in line for line in body) >= 1, needed
+    caption = next(line for line in body if line.startswith(r"\caption{"))
+    assert "local-overlay2-naive: whole build 4.40$\\times$" in caption
 
 
 def test_unknown_format_is_an_input_error() -> None:
