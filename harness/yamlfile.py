@@ -51,6 +51,8 @@ class YamlDocument:
 def format_key_path(key_path: KeyPath) -> str:
     text = ""
     for part in key_path:
+        if isinstance(part, str) and not part.isprintable():
+            part = repr(part)  # a key with a newline must not split the one-line message
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
