@@ -40,6 +40,9 @@ REMOTE_SOURCE = re.compile(r"(https?|ftp|git|ssh)://|git@", re.I)
 
 #: Upper bounds for every number a user gives, far above real use and below what breaks the machine or the run.
 MAX_REPETITIONS = 1000
+MAX_SCENARIOS = 100
+MAX_WORKLOADS = 100
+MAX_PLANNED_BUILDS = 100_000
 MAX_WARMUP = 100
 MAX_SEED = 2**64 - 1
 MAX_BASE_FILES = 1_000_000
@@ -214,8 +217,8 @@ def load_matrix(path: Path) -> Matrix:
     _refuse_other_kinds_of_file(doc)
     top = Section(doc, (), doc.data if doc.data is not None else {})
     description = top.take("description", str, "")
-    scenario_names = top.take("scenarios", list, check=_non_empty)
-    workload_entries = top.take("workloads", list, check=_non_empty)
+    scenario_names = top.take("scenarios", list, check=_at_most(MAX_SCENARIOS))
+    workload_entries = top.take("workloads", list, check=_at_most(MAX_WORKLOADS))
     baseline = top.take("baseline", str, scenario_names[0] if scenario_names else "")
     repetitions = _repetitions(top)
     warmup = top.take("warmup", int, 1, check=between(0, MAX_WARMUP))
@@ -223,8 +226,9 @@ def load_matrix(path: Path) -> Matrix:
     seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
     top.done()
 
+    _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
+    _refuse_too_many_builds(top, repetitions, warmup, len(scenario_names), len(workload_entries))
     scenarios = tuple(_scenario_from(doc, index, name) for index, name in enumerate(scenario_names))
-    _refuse_duplicates(doc, "scenarios", [s.name for s in scenarios])
     if baseline not in {s.name for s in scenarios}:
         raise doc.error(("baseline",), f"names {baseline!r}, which is not among the matrix's scenarios")
     workloads = tuple(_workload_from(doc, index, entry) for index, entry in enumerate(workload_entries))
@@ -402,8 +406,8 @@ def _host(section: Section) -> Host:
         host = SshHost(address=section.take("address", str, check=_host_address),
                        user=section.take("user", str, check=_user_name),
                        port=section.take("port", int, 22, check=_port),
-                       identity_file=section.take("identity_file", str, None),
-                       known_hosts=section.take("known_hosts", str, None),
+                       identity_file=section.take("identity_file", str, None, check=_one_path),
+                       known_hosts=section.take("known_hosts", str, None, check=_one_path),
                        docker_socket=section.take("docker_socket", str, "/var/run/docker.sock", check=_socket),
                        provision=section.take("provision", bool, False),
                        lvm_device=section.take("lvm_device", str, None, check=_device))
@@ -491,6 +495,19 @@ def _non_empty(value: list) -> str | None:
     return None if value else "must list at least one entry"
 
 
+def _at_most(high: int):
+    return lambda value: _non_empty(value) or (None if len(value) <= high else
+                                                f"lists {len(value)} entries; at most {high}")
+
+
+def _refuse_too_many_builds(top: Section, repetitions: Repetitions, warmup: int, scenarios: int,
+                            workloads: int) -> None:
+    builds = (repetitions.max + warmup) * scenarios * workloads
+    if builds > MAX_PLANNED_BUILDS:
+        raise top.error("repetitions", f"plans up to {builds:,} builds ({repetitions.max} reps + {warmup} warmup, "
+                        f"{scenarios} scenarios × {workloads} workloads); at most {MAX_PLANNED_BUILDS:,} per run")
+
+
 def _refuse_other_kinds_of_file(doc: YamlDocument) -> None:
     """A scenario or workload file passed as the matrix: say what it is, not that `scenarios:` is missing."""
     if not isinstance(doc.data, dict) or "scenarios" in doc.data:
@@ -546,6 +563,11 @@ def _host_address(value: str) -> str | None:
     if len(value) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels):
         return None
     return f"{value!r:.80} is not a host name, IPv4 or IPv6 address"
+
+
+def _one_path(value: str) -> str | None:
+    """One file, as ssh reads it in `-i FILE` or `-o UserKnownHostsFile=FILE` (where a space starts another)."""
+    return None if value.isprintable() and " " not in value else f"{value!r:.80} must be one path, without spaces"
 
 
 def _socket(value: str) -> str | None:

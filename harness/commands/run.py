@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from harness.config import LocalHost, Matrix, Repetitions, load_matrix
+from harness.config import MAX_REPETITIONS, LocalHost, Matrix, Repetitions, load_matrix
 from harness.errors import EnvironmentNotAble, InputError
 from harness.leftovers import abandoned_ledgers, run_lock
 
@@ -88,8 +88,8 @@ def _print_summary(path: Path) -> None:
 def _with_reps(matrix: Matrix, reps: int | None) -> Matrix:
     if reps is None:
         return matrix
-    if reps < 1:
-        raise InputError(f"--reps {reps}: must be at least 1")
+    if not 1 <= reps <= MAX_REPETITIONS:
+        raise InputError(f"--reps {reps}: must be between 1 and {MAX_REPETITIONS:,}")
     return dataclasses.replace(matrix, repetitions=Repetitions(min=reps, max=reps))
 
 

@@ -145,6 +145,17 @@ BAD = {
     "lvm device outside /dev": (scenario("host: {type: ssh, address: a, user: b, lvm_device: /dev/../etc/passwd}\n"
                                          "storage: {driver: devicemapper, direct_lvm: true}\n"), "native.yaml:1",
                                 "block device path under /dev"),
+    "too many scenarios": (matrix("scenarios: [" + ", ".join(["native"] * 101) + "]\nworkloads: [tiny]\n"),
+                           "matrix.yaml:1", "at most 100"),
+    "50 000 copies of one scenario": (matrix("scenarios: [" + ", ".join(["native"] * 50000) + "]\n"
+                                             "workloads: [tiny]\n"), "matrix.yaml:1", "at most 100"),
+    "duplicate scenario before loading": (matrix("scenarios: [native, native]\nworkloads: [tiny]\n"),
+                                          "matrix.yaml:1", "listed twice"),
+    "too many planned builds": (matrix("scenarios: [native]\nworkloads: [" + ", ".join(
+        [f"{{name: w{i}, steps: [RUN true]}}" for i in range(100)]) + "]\nrepetitions: 1000\n"), "matrix.yaml:3",
+        "at most 100,000 per run"),
+    "known_hosts with a space": (scenario("host: {type: ssh, address: a, user: b, known_hosts: '/a /etc/x'}\n"
+                                          "storage: {driver: overlay2}\n"), "native.yaml:1", "one path"),
     # renamed keys (issue 13)
     "old matrix seed": (matrix(MATRIX + "seed: 7\n"), "matrix.yaml:5", "renamed to order_seed"),
     "old base seed": (workload("base: {seed: 3}\nsteps: [RUN true]\n"), "tiny.yaml:1", "renamed to content_seed"),
