@@ -71,10 +71,14 @@ class RunDirectory:
         while path.exists():
             suffix += 1
             path = results_root / f"{base}-{suffix}"
-        path.mkdir(parents=True)
-        run = cls(path)
-        run.logs.mkdir()
-        run._copy_inputs(matrix)
+        try:
+            path.mkdir(parents=True)
+            run = cls(path)
+            run.logs.mkdir()
+            run._copy_inputs(matrix)
+        except OSError as error:
+            raise InputError(f"--results {results_root}: cannot create the run directory {path} "
+                             f"({error.strerror or error}); choose a writable directory") from None
         run.write_manifest(new_manifest(run.run_id, matrix, command))
         return run
 

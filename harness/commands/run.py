@@ -108,8 +108,10 @@ def _resumed(path: Path, matrix: Matrix):
     from harness.results import RunDirectory, sha256_of  # noqa: PLC0415
 
     run_dir = RunDirectory.open(path)
-    recorded = run_dir.read_manifest()["matrix"]
-    if recorded["sha256"] != sha256_of(matrix.file):
+    recorded = run_dir.read_manifest().get("matrix")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("files", {}), dict):
+        raise InputError(f"{path}/manifest.json has no matrix record; it was not written by `harness run`")
+    if recorded.get("sha256") != sha256_of(matrix.file):
         raise InputError(f"{matrix.file} is not the matrix {path} was started with (sha256 differs); resume with "
                          f"the copy kept in {path}/inputs/")
     home = matrix.file.resolve().parent

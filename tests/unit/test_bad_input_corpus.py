@@ -250,3 +250,21 @@ def test_valid_look_alikes_still_validate(case: str, tmp_path: Path) -> None:
         (path.parent / "scenarios" / "native.yaml").symlink_to(path.parent / "shared.yaml")
     done = harness(tmp_path, "validate", str(path))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_results_directory_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    path = tree(tmp_path / "m", {"scenarios/native.yaml": SSH.format(address="192.0.2.1", user="ci")})
+    (tmp_path / "file").write_text("not a directory")
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(path), "--results",
+                           str(tmp_path / "file" / "results")], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "HARNESS_STATE_DIR": str(tmp_path / "state")}, check=False)
+    assert done.returncode == 2 and "--results" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_resume_of_a_directory_whose_manifest_is_not_ours_is_refused(tmp_path: Path) -> None:
+    path = tree(tmp_path / "m", {"scenarios/native.yaml": SSH.format(address="192.0.2.1", user="ci")})
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text('{"schema": 1}')
+    done = harness(tmp_path, "run", str(path), "--resume", str(run_dir))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
