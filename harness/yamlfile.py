@@ -85,10 +85,15 @@ def _read_text(path: Path) -> str:
     try:
         if path.is_dir():
             raise InputError(f"{path}: is a directory; expected a YAML file (a matrix such as matrix.yaml)")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: {path.stat().st_size} bytes is too large for a configuration file "
-                             f"(at most {MAX_FILE_BYTES} bytes)")
-        return path.read_text(encoding="utf-8")
+        if not path.exists():
+            raise FileNotFoundError(path)
+        if not path.is_file():  # a FIFO would block, /dev/zero never end
+            raise InputError(f"{path}: is not a regular file; expected a YAML file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise InputError(f"{path}: too large for a configuration file (at most {MAX_FILE_BYTES:,} bytes)")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -203,7 +203,14 @@ SPECIAL = {
     "a scenario file as the matrix": (lambda root: root / "scenarios" / "native.yaml", "is a scenario file"),
     "a workload file as the matrix": (lambda root: root / "workloads" / "tiny.yaml", "is a workload file"),
     "a file name too long": (lambda root: root / ("m" * 5000 + ".yaml"), "File name too long"),
+    "an endless device": (lambda root: Path("/dev/zero"), "is not a regular file"),
+    "a fifo": (lambda root: fifo(root / "pipe.yaml"), "is not a regular file"),
 }
+
+
+def fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
 
 
 @pytest.mark.parametrize("case", sorted(SPECIAL))
