@@ -24,7 +24,9 @@ from typing import Any, Iterator
 from harness import SCHEMA_VERSION
 from harness.errors import EnvironmentNotAble
 
-LEDGER_NAME = re.compile(r"run-([0-9]{1,10})\.json")
+#: run-PID-START.json (run-PID.json from older versions): with the start time in the name, a new process that got
+#: a dead run's pid never writes over that run's ledger.
+LEDGER_NAME = re.compile(r"run-([0-9]{1,10})(-[0-9]{1,20})?\.json")
 KNOB_NAMES = ("redirect_dir", "metacopy")
 KNOB_VALUES = ("Y", "N")
 
@@ -83,7 +85,8 @@ class Ledger:
 
     @classmethod
     def for_this_process(cls) -> "Ledger":
-        return cls(private_state_dir() / f"run-{os.getpid()}.json", os.getpid(), process_start(os.getpid()))
+        pid, started = os.getpid(), process_start(os.getpid())
+        return cls(private_state_dir() / f"run-{pid}-{started}.json", pid, started)
 
     @classmethod
     def read(cls, path: Path) -> "Ledger":

@@ -35,6 +35,7 @@ def test_a_ledger_of_this_process_records_its_start_time_and_is_live(state: Path
     ledger.record(kind="workspace", path=str(state / "w" / "abcd"))
     content = json.loads(ledger.path.read_text())
     assert content["pid"] == os.getpid() and content["started"] == process_start(os.getpid())
+    assert ledger.path.name == f"run-{os.getpid()}-{process_start(os.getpid())}.json"  # never a dead run's file
     assert abandoned_ledgers() == []
     ledger.forget(kind="workspace")
 
