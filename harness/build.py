@@ -20,6 +20,8 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from harness.masking import mask_text
+
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")
 #: What a dead daemon or a broken socket raises through docker-py: its own errors, requests', urllib3's, the OS's.
@@ -127,7 +129,7 @@ def _stamped(stream: Iterable[dict[str, Any]], log: TextIO) -> Iterable[tuple[in
     try:
         for message in stream:
             arrived = time.perf_counter_ns()
-            log.write(message.get("stream") or f"{message}\n")
+            log.write(mask_text(message.get("stream") or f"{message}\n"))  # RUN output may print a proxy URL
             yield arrived, message
     except CONNECTION_ERRORS as error:
         reason = f"the connection to the daemon failed mid-build: {_failure_text(error)}"

@@ -65,3 +65,11 @@ def test_a_daemon_dying_mid_build_keeps_the_steps_so_far_and_says_why(tmp_path: 
 def test_removing_the_image_of_a_dead_daemon_reports_instead_of_raising(tmp_path: Path) -> None:
     problem = remove_image(client(tmp_path / "absent.sock"), "t:1", failed=True)
     assert problem and problem.startswith("could not remove t:1")
+
+
+def test_the_build_log_masks_credentials_a_step_prints(tmp_path: Path) -> None:
+    from harness.build import _stamped  # noqa: PLC0415 - the log writer alone
+
+    log = io.StringIO()
+    list(_stamped([{"stream": "http_proxy=http://alice:s3cret@proxy:3128\n"}], log))
+    assert log.getvalue() == "http_proxy=http://***@proxy:3128\n"
