@@ -53,7 +53,7 @@ def test_no_engine_package_is_installed_beside_an_existing_dockerd(stand_ins: Pa
 def test_only_engine_packages_asked_for_means_apt_is_not_run(stand_ins: Path) -> None:
     done = ensure(stand_ins, "docker.io")
     assert done.returncode == 0, done.stderr
-    assert asked(stand_ins, "apt-get") == [] and asked(stand_ins, "dpkg-query") == []
+    assert asked(stand_ins, "apt-get") == []
 
 
 def test_when_apt_would_remove_something_it_refuses_and_says_so(stand_ins: Path) -> None:
