@@ -3,7 +3,8 @@
 Each streamed message is stamped with `perf_counter_ns()` on arrival. Step k runs from its `Step k/N` message to
 the next step's message, and the last step to the message carrying the new image id — so a step's time includes
 its layer commit, which is where the naive differ spends it. Errors in the stream end the build and are recorded
-with the daemon's text; they are never dropped.
+with the daemon's text; they are never dropped. A daemon that dies or a connection that breaks is a failed build
+with the reason too — never an exception — so the caller can record it and go on.
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from typing import Any, Iterable, TextIO
 
 import docker
 import docker.errors
+import requests.exceptions
+import urllib3.exceptions
+
+from harness.masking import mask_text
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")
+#: What a dead daemon or a broken socket raises through docker-py: its own errors, requests', urllib3's, the OS's.
+CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
+                     urllib3.exceptions.HTTPError, OSError)
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,9 @@ def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO)
             stream = api.build(fileobj=context, custom_context=True, tag=tag, nocache=True, rm=True, forcerm=True,
                                decode=True, network_mode="none", pull=False)
             return timings_from_stream(_stamped(stream, log), began)
-    except docker.errors.APIError as error:
+    except CONNECTION_ERRORS as error:
         elapsed = (time.perf_counter_ns() - began) / 1e9
-        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_api_error_text(error), image_id=None)
+        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_failure_text(error), image_id=None)
 
 
 def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int) -> BuildTiming:
@@ -89,17 +97,25 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
     return BuildTiming(steps=tuple(steps), seconds=(last_ns - began_ns) / 1e9, ok=ok, error=error, image_id=image_id)
 
 
-def remove_image(api: docker.APIClient, tag: str, failed: bool) -> None:
+def remove_image(api: docker.APIClient, tag: str, failed: bool) -> str | None:
     """Delete the built image and its untagged parents, so the layer store does not grow rep after rep.
 
     A failed build leaves its finished steps as dangling images with no tag to remove them by: prune those.
+    Never raises: a daemon that died during the build cannot remove anything, and that must not hide the build's
+    own failure. Returns the problem (for the scenario's record), or None when all went.
     """
     try:
         api.remove_image(tag, force=True)
     except docker.errors.NotFound:
         pass
+    except CONNECTION_ERRORS as error:
+        return f"could not remove {tag}: {_failure_text(error)}"
     if failed:
-        api.prune_images(filters={"dangling": True})
+        try:
+            api.prune_images(filters={"dangling": True})
+        except CONNECTION_ERRORS as error:
+            return f"could not prune the failed build's dangling images: {_failure_text(error)}"
+    return None
 
 
 def _finished(current: tuple[int, str, int], ended_ns: int, error: str | None) -> StepTiming:
@@ -108,10 +124,17 @@ def _finished(current: tuple[int, str, int], ended_ns: int, error: str | None) -
 
 
 def _stamped(stream: Iterable[dict[str, Any]], log: TextIO) -> Iterable[tuple[int, dict[str, Any]]]:
-    for message in stream:
-        arrived = time.perf_counter_ns()
-        log.write(message.get("stream") or f"{message}\n")
-        yield arrived, message
+    """Stamp each message; a connection that breaks mid-stream becomes an error message, so the steps timed so far
+    are kept and the step that was running carries the reason."""
+    try:
+        for message in stream:
+            arrived = time.perf_counter_ns()
+            log.write(mask_text(message.get("stream") or f"{message}\n"))  # RUN output may print a proxy URL
+            yield arrived, message
+    except CONNECTION_ERRORS as error:
+        reason = f"the connection to the daemon failed mid-build: {_failure_text(error)}"
+        log.write(f"{reason}\n")
+        yield time.perf_counter_ns(), {"error": reason}
 
 
 def _image_id(message: dict[str, Any]) -> str | None:
@@ -125,6 +148,6 @@ def _error_text(message: dict[str, Any]) -> str:
     return text.strip()
 
 
-def _api_error_text(error: docker.errors.APIError) -> str:
+def _failure_text(error: Exception) -> str:
     explanation = getattr(error, "explanation", None)
-    return str(explanation or error).strip()
+    return (str(explanation or error).strip() or error.__class__.__name__)[:500]

@@ -1,15 +1,16 @@
 """Undo what a killed run left behind, from its ledger: daemons, stray shims, mounts, loop files, knobs, work dirs.
 
 Daemons are stopped by their recorded pid, and only after checking that the pid still runs our command line (a
-recycled pid is left alone); everything else of ours is found by our private work directory.
+recycled pid is left alone); everything else of ours is found by our private work directory. A ledger whose
+entries point outside its own work directories or at anything but an overlay parameter is not acted on at all.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.knobs import restore_knob
-from harness.leftovers import Ledger, abandoned_ledgers
+from harness.knobs import parameters_dir, restore_knob
+from harness.leftovers import Ledger, abandoned_ledgers, untrusted_entries
 from harness.processes import command_line, stop_process
 
 
@@ -17,7 +18,7 @@ def clean_abandoned() -> list[str]:
     """Repair every abandoned ledger; return one line per action or problem, for the user."""
     lines = []
     for ledger in abandoned_ledgers():
-        lines += clean_ledger(ledger)
+        lines += untrusted_entries(ledger, parameters_dir()) or clean_ledger(ledger)
     return lines
 
 

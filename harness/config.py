@@ -8,18 +8,54 @@ scenario files, so the schema below is the only description of a docker host.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.yamlfile import Section, YamlDocument, at_least, load_yaml, one_of
+from harness.yamlfile import Section, YamlDocument, between, load_yaml, one_of
 
 FILESYSTEMS = ("host", "xfs", "ext4", "btrfs")
 HOST_TYPES = ("local", "ssh", "vagrant")
 INSTRUCTIONS = ("RUN", "COPY", "ADD", "ENV", "WORKDIR", "LABEL", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME",
                 "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD")
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Scenario, workload and driver names (used with fullmatch: `$` would let a trailing newline through).
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+#: Package names as apt and rpm accept them, and versions as both write them; never a leading `-`, which the
+#: package manager would read as an option (`-oDPkg::Pre-Invoke=…` runs as root).
+PACKAGE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]{0,127}")
+VERSION_PATTERN = re.compile(r"[0-9][A-Za-z0-9.+~:_-]{0,63}")
+#: POSIX portable user names (no leading `-`, no shell metacharacters), and DNS host names.
+USER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+STORAGE_OPTION_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+#: Storage options that hand a local daemon a block device or a pool of the machine's own: a local scenario keeps
+#: everything in its private work directory, so these would touch disks or daemons it does not own.
+OUTSIDE_DEVICE_OPTIONS = ("dm.directlvm_device", "dm.directlvm_device_force", "dm.thinpooldev", "dm.datadev",
+                          "dm.metadatadev", "dm.thinp_percent", "dm.thinp_metapercent", "dm.thinp_autoextend_percent",
+                          "dm.thinp_autoextend_threshold", "zfs.fsname")
+#: URLs a build would fetch from: builds are offline (network none), so ADD takes files from the context only.
+REMOTE_SOURCE = re.compile(r"(https?|ftp|git|ssh)://|git@", re.I)
+
+#: Upper bounds for every number a user gives, far above real use and below what breaks the machine or the run.
+MAX_REPETITIONS = 1000
+MAX_SCENARIOS = 100
+MAX_WORKLOADS = 100
+MAX_PLANNED_BUILDS = 100_000
+MAX_WARMUP = 100
+MAX_SEED = 2**64 - 1
+MAX_BASE_FILES = 1_000_000
+MAX_BASE_DIRECTORIES = 100_000
+MAX_FILE_SIZE = 64 * 1024 * 1024
+MAX_BASE_BYTES = 16 * 1024**3
+MAX_PAYLOAD_FILES = 100_000
+MAX_PAYLOAD_BYTES = 1024**3
+MAX_STEPS = 200
+MAX_SIZE_GB = 1024
+MAX_CPUS = 256
+MAX_MEMORY_MB = 1024 * 1024
+MAX_EXTRA_DISK_GB = 4096
 
 
 @dataclass(frozen=True)
@@ -125,7 +161,7 @@ class BaseTree:
     files: int = 20000
     file_size: int = 512
     directories: int = 100
-    seed: int = 0
+    content_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,7 +204,7 @@ class Matrix:
     baseline: str
     repetitions: Repetitions
     warmup: int
-    seed: int
+    seed: int  # the matrix's `order_seed`: plans the random build order
     files: tuple[Path, ...] = field(default=())  # every file read, for the run directory's copy
 
     def scenario(self, name: str) -> Scenario:
@@ -178,18 +214,21 @@ class Matrix:
 def load_matrix(path: Path) -> Matrix:
     """Read and check a matrix and every scenario and workload it names."""
     doc = load_yaml(path)
+    _refuse_other_kinds_of_file(doc)
     top = Section(doc, (), doc.data if doc.data is not None else {})
     description = top.take("description", str, "")
-    scenario_names = top.take("scenarios", list, check=_non_empty)
-    workload_entries = top.take("workloads", list, check=_non_empty)
+    scenario_names = top.take("scenarios", list, check=_at_most(MAX_SCENARIOS))
+    workload_entries = top.take("workloads", list, check=_at_most(MAX_WORKLOADS))
     baseline = top.take("baseline", str, scenario_names[0] if scenario_names else "")
     repetitions = _repetitions(top)
-    warmup = top.take("warmup", int, 1, check=at_least(0))
-    seed = top.take("seed", int, 0)
+    warmup = top.take("warmup", int, 1, check=between(0, MAX_WARMUP))
+    _refuse_renamed(top, "seed", "order_seed", "it plans the random build order")
+    seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
     top.done()
 
+    _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
+    _refuse_too_many_builds(top, repetitions, warmup, len(scenario_names), len(workload_entries))
     scenarios = tuple(_scenario_from(doc, index, name) for index, name in enumerate(scenario_names))
-    _refuse_duplicates(doc, "scenarios", [s.name for s in scenarios])
     if baseline not in {s.name for s in scenarios}:
         raise doc.error(("baseline",), f"names {baseline!r}, which is not among the matrix's scenarios")
     workloads = tuple(_workload_from(doc, index, entry) for index, entry in enumerate(workload_entries))
@@ -204,17 +243,19 @@ def load_scenario(path: Path) -> Scenario:
     doc = load_yaml(path)
     top = Section(doc, (), doc.data if doc.data is not None else {})
     name = path.stem
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise doc.error((), f"the file name {name!r} is not a usable scenario name (lower case, digits, . _ -)")
     description = top.take("description", str, "")
     host = _host(top.section("host", required=True))
     engine = _engine(top.section("engine"))
     storage = _storage(top.section("storage", required=True))
     kernel = top.section("kernel")
-    kernel_package = kernel.take("package", str, None)
+    kernel_package = kernel.take("package", str, None, check=_package_name)
     overlay = _overlay(kernel)
     expect = _expect(top.section("expect"))
     top.done()
+    if isinstance(host, LocalHost):
+        _refuse_outside_devices(top.section("storage"), storage)
     if kernel_package and isinstance(host, LocalHost):
         raise doc.error(("kernel", "package"), "a kernel package is for provisioned hosts; a local scenario runs "
                         "this machine's kernel")
@@ -239,28 +280,36 @@ def load_scenario(path: Path) -> Scenario:
 
 def load_workload(path: Path) -> Workload:
     doc = load_yaml(path)
+    if not NAME_PATTERN.fullmatch(path.stem):
+        raise doc.error((), f"the file name {path.stem!r} is not a usable workload name (lower case, digits, . _ -)")
     return _workload(doc, (), doc.data if doc.data is not None else {}, path.stem)
 
 
 def _scenario_from(doc: YamlDocument, index: int, name: Any) -> Scenario:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise doc.error(("scenarios", index), f"must be a scenario name (a file in scenarios/), not {name!r}")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise doc.error(("scenarios", index), f"must be a scenario name (a file in scenarios/: lower case, digits, "
+                        f". _ -, at most 64 characters), not {name!r:.80}")
     path = doc.path.parent / "scenarios" / f"{name}.yaml"
     if not path.is_file():
         raise doc.error(("scenarios", index), f"no scenario file {path}")
+    _refuse_escape(doc, ("scenarios", index), path)
     return load_scenario(path)
 
 
 def _workload_from(doc: YamlDocument, index: int, entry: Any) -> Workload:
     """A workload is a name (a file in workloads/) or an inline mapping with a `name`."""
     if isinstance(entry, str):
+        if not NAME_PATTERN.fullmatch(entry):
+            raise doc.error(("workloads", index), f"must be a workload name (a file in workloads/: lower case, "
+                            f"digits, . _ -, at most 64 characters), not {entry!r:.80}")
         path = doc.path.parent / "workloads" / f"{entry}.yaml"
-        if not NAME_PATTERN.match(entry) or not path.is_file():
+        if not path.is_file():
             raise doc.error(("workloads", index), f"no workload file {path}")
+        _refuse_escape(doc, ("workloads", index), path)
         return load_workload(path)
     if isinstance(entry, dict):
         name = entry.get("name")
-        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
             raise doc.error(("workloads", index, "name"), "an inline workload needs a `name` (lower case, digits, . _ -)")
         return _workload(doc, ("workloads", index), entry, name)
     raise doc.error(("workloads", index), f"must be a workload name or a mapping, not {entry!r}")
@@ -274,21 +323,42 @@ def _workload(doc: YamlDocument, key_path: tuple, value: Any, name: str) -> Work
     top = Section(doc, key_path, value)
     top.taken.add("name")
     description = top.take("description", str, "")
-    base_section = top.section("base")
-    base = BaseTree(files=base_section.take("files", int, BaseTree.files, check=at_least(0)),
-                    file_size=base_section.take("file_size", int, BaseTree.file_size, check=at_least(0)),
-                    directories=base_section.take("directories", int, BaseTree.directories, check=at_least(1)),
-                    seed=base_section.take("seed", int, BaseTree.seed))
-    base_section.done()
-    payload_section = top.section("payload")
-    payload = Payload(files=payload_section.take("files", int, Payload.files, check=at_least(1)),
-                      file_size=payload_section.take("file_size", int, Payload.file_size, check=at_least(0)))
-    payload_section.done()
-    steps = top.take("steps", list, check=_non_empty)
+    base = _base(top.section("base"))
+    payload = _payload(top.section("payload"))
+    steps = top.take("steps", list, check=lambda v: _non_empty(v) or (
+        None if len(v) <= MAX_STEPS else f"has {len(v)} steps; at most {MAX_STEPS} (a Dockerfile of that many "
+        "layers is far past what the storage drivers allow)"))
     top.done()
     for index, step in enumerate(steps):
         _check_step(doc, key_path + ("steps", index), step)
     return Workload(name=name, description=description, base=base, payload=payload, steps=tuple(steps))
+
+
+def _base(section: Section) -> BaseTree:
+    _refuse_renamed(section, "seed", "content_seed", "it seeds the generated files' contents")
+    base = BaseTree(files=section.take("files", int, BaseTree.files, check=between(0, MAX_BASE_FILES)),
+                    file_size=section.take("file_size", int, BaseTree.file_size,
+                                           check=between(0, MAX_FILE_SIZE, "bytes")),
+                    directories=section.take("directories", int, BaseTree.directories,
+                                             check=between(1, MAX_BASE_DIRECTORIES)),
+                    content_seed=section.take("content_seed", int, BaseTree.content_seed, check=between(0, MAX_SEED)))
+    section.done()
+    if base.files * base.file_size > MAX_BASE_BYTES:
+        raise section.error("files", f"{base.files:,} files of {base.file_size:,} bytes make a base image of "
+                            f"{base.files * base.file_size:,} bytes; at most {MAX_BASE_BYTES:,} (16 GiB)")
+    return base
+
+
+def _payload(section: Section) -> Payload:
+    payload = Payload(files=section.take("files", int, Payload.files, check=between(1, MAX_PAYLOAD_FILES)),
+                      file_size=section.take("file_size", int, Payload.file_size,
+                                             check=between(0, MAX_FILE_SIZE, "bytes")))
+    section.done()
+    if payload.files * payload.file_size > MAX_PAYLOAD_BYTES:
+        raise section.error("files", f"{payload.files:,} files of {payload.file_size:,} bytes make a payload of "
+                            f"{payload.files * payload.file_size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} (1 GiB; "
+                            "it is sent twice with every build)")
+    return payload
 
 
 def _check_step(doc: YamlDocument, key_path: tuple, step: Any) -> None:
@@ -301,17 +371,25 @@ def _check_step(doc: YamlDocument, key_path: tuple, step: Any) -> None:
         raise doc.error(key_path, f"{word!r} is not a Dockerfile instruction (expected one of {', '.join(INSTRUCTIONS)})")
     if "\n" in step.strip():
         raise doc.error(key_path, "must be a single line")
+    if step.rstrip().endswith("\\"):
+        raise doc.error(key_path, "ends in a backslash, which would join it with the next step; remove it (each "
+                        "step is one line)")
+    if word in ("ADD", "COPY", "ONBUILD") and REMOTE_SOURCE.search(step):
+        raise doc.error(key_path, "builds are offline (no network): ADD and COPY take files from the build "
+                        "context (payload/, payload.tar), not from a URL")
+    if word in ("COPY", "ADD", "ONBUILD") and "--from" in step:
+        raise doc.error(key_path, "COPY --from would pull an image from a registry; builds use only the generated "
+                        "base and the build context")
 
 
 def _repetitions(top: Section) -> Repetitions:
     raw = top.take("repetitions", (int, dict), 5)
     if isinstance(raw, int):
-        if raw < 1:
-            raise top.error("repetitions", f"must be at least 1; got {raw}")
+        top.take("repetitions", int, raw, check=between(1, MAX_REPETITIONS))
         return Repetitions(min=raw, max=raw)
     reps = top.section("repetitions")
-    low = reps.take("min", int, 3, check=at_least(1))
-    high = reps.take("max", int, check=at_least(1))
+    low = reps.take("min", int, 3, check=between(1, MAX_REPETITIONS))
+    high = reps.take("max", int, check=between(1, MAX_REPETITIONS))
     target = reps.take("target_ci", float, check=lambda v: None if 0 < v < 1 else
                        f"is a fraction of the median (0.05 for ±5 %); got {v}")
     reps.done()
@@ -325,48 +403,69 @@ def _host(section: Section) -> Host:
     if kind == "local":
         host: Host = LocalHost()
     elif kind == "ssh":
-        host = SshHost(address=section.take("address", str), user=section.take("user", str),
+        host = SshHost(address=section.take("address", str, check=_host_address),
+                       user=section.take("user", str, check=_user_name),
                        port=section.take("port", int, 22, check=_port),
-                       identity_file=section.take("identity_file", str, None),
-                       known_hosts=section.take("known_hosts", str, None),
-                       docker_socket=section.take("docker_socket", str, "/var/run/docker.sock"),
+                       identity_file=section.take("identity_file", str, None, check=_one_path),
+                       known_hosts=section.take("known_hosts", str, None, check=_one_path),
+                       docker_socket=section.take("docker_socket", str, "/var/run/docker.sock", check=_socket),
                        provision=section.take("provision", bool, False),
-                       lvm_device=section.take("lvm_device", str, None))
+                       lvm_device=section.take("lvm_device", str, None, check=_device))
     else:
         host = VagrantHost(box=section.take("box", str), box_url=section.take("box_url", str, None),
-                           box_version=section.take("box_version", (str, int, float), None),
-                           cpus=section.take("cpus", int, 2, check=at_least(1)),
-                           memory_mb=section.take("memory_mb", int, 2048, check=at_least(256)),
-                           extra_disk_gb=section.take("extra_disk_gb", int, 0, check=at_least(0)),
-                           docker_socket=section.take("docker_socket", str, "/var/run/docker.sock"))
-        if host.box_version is not None:
-            host = VagrantHost(**{**host.__dict__, "box_version": str(host.box_version)})
+                           box_version=section.text("box_version", None),
+                           cpus=section.take("cpus", int, 2, check=between(1, MAX_CPUS)),
+                           memory_mb=section.take("memory_mb", int, 2048, check=between(256, MAX_MEMORY_MB, "MiB")),
+                           extra_disk_gb=section.take("extra_disk_gb", int, 0, check=between(0, MAX_EXTRA_DISK_GB)),
+                           docker_socket=section.take("docker_socket", str, "/var/run/docker.sock", check=_socket))
     section.done()
     return host
 
 
 def _engine(section: Section) -> Engine:
-    engine = Engine(dockerd=section.take("dockerd", str, "dockerd"),
-                    package=section.take("package", str, None),
-                    version=section.take("version", (str, int, float), None))
+    engine = Engine(dockerd=section.take("dockerd", str, "dockerd"), **_engine_package(section))
     section.done()
-    return Engine(engine.dockerd, engine.package, None if engine.version is None else str(engine.version))
+    return engine
+
+
+def _engine_package(section: Section) -> dict[str, str | None]:
+    """The package fields reach apt-get/yum as root on the target, so they must be package names and versions."""
+    return {"package": section.take("package", str, None, check=_package_name),
+            "version": section.text("version", None, check=_version)}
 
 
 def _storage(section: Section) -> Storage:
-    driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.match(v) else f"{v!r} is not a driver name")
+    driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.fullmatch(v) else f"{v!r:.80} is not a "
+                          "driver name")
     options = section.take("options", dict, {})
     for key, value in options.items():
-        if not isinstance(value, (str, int, float, bool)):
-            raise section.doc.error(section.key_path + ("options", str(key)),
-                                    f"must be a single value (it becomes --storage-opt {key}=VALUE)")
+        _check_storage_option(section, key, value)
     storage = Storage(driver=driver,
                       options=tuple((str(k), _opt_value(v)) for k, v in options.items()),
                       filesystem=section.take("filesystem", str, "host", check=one_of(*FILESYSTEMS)),
-                      size_gb=section.take("size_gb", int, 8, check=at_least(1)),
+                      size_gb=section.take("size_gb", int, 8, check=between(1, MAX_SIZE_GB, "GiB")),
                       direct_lvm=section.take("direct_lvm", bool, False))
     section.done()
     return storage
+
+
+def _check_storage_option(section: Section, key: Any, value: Any) -> None:
+    """Each option becomes one `--storage-opt KEY=VALUE` argument: a key holding `=`, a space or a newline would
+    smuggle in a second option (or a second daemon.json line)."""
+    where = section.key_path + ("options", str(key))
+    if not isinstance(key, str) or not STORAGE_OPTION_KEY.fullmatch(key):
+        raise section.doc.error(where, f"{str(key)!r:.80} is not a storage option name (lower case, digits, . _ -; "
+                                "e.g. overlay2.size)")
+    if not isinstance(value, (str, int, bool)) or (isinstance(value, str) and not value.isprintable()):
+        raise section.doc.error(where, f"must be a single printable value (it becomes --storage-opt {key}=VALUE)")
+
+
+def _refuse_outside_devices(section: Section, storage: Storage) -> None:
+    for key, _ in storage.options:
+        if key in OUTSIDE_DEVICE_OPTIONS:
+            raise section.doc.error(section.key_path + ("options", key), "a local scenario keeps its storage in its "
+                                    "own work directory (a loop file); this option hands the daemon a disk or pool "
+                                    "of this machine's, which a benchmark must not touch. Use a VM or an ssh host")
 
 
 def _opt_value(value: Any) -> str:
@@ -394,6 +493,91 @@ def _expect(section: Section) -> Expect:
 
 def _non_empty(value: list) -> str | None:
     return None if value else "must list at least one entry"
+
+
+def _at_most(high: int):
+    return lambda value: _non_empty(value) or (None if len(value) <= high else
+                                                f"lists {len(value)} entries; at most {high}")
+
+
+def _refuse_too_many_builds(top: Section, repetitions: Repetitions, warmup: int, scenarios: int,
+                            workloads: int) -> None:
+    builds = (repetitions.max + warmup) * scenarios * workloads
+    if builds > MAX_PLANNED_BUILDS:
+        raise top.error("repetitions", f"plans up to {builds:,} builds ({repetitions.max} reps + {warmup} warmup, "
+                        f"{scenarios} scenarios × {workloads} workloads); at most {MAX_PLANNED_BUILDS:,} per run")
+
+
+def _refuse_other_kinds_of_file(doc: YamlDocument) -> None:
+    """A scenario or workload file passed as the matrix: say what it is, not that `scenarios:` is missing."""
+    if not isinstance(doc.data, dict) or "scenarios" in doc.data:
+        if not isinstance(doc.data, (dict, type(None))):
+            raise doc.error((), f"is not a matrix: expected a mapping with scenarios: and workloads:, found "
+                            f"{type(doc.data).__name__}")
+        return
+    if "host" in doc.data or "storage" in doc.data:
+        raise doc.error((), "is a scenario file (it has host:/storage:), not a matrix; pass a matrix, which lists "
+                        "scenarios: and workloads: (e.g. matrix-local.yaml)")
+    if "steps" in doc.data:
+        raise doc.error((), "is a workload file (it has steps:), not a matrix; pass a matrix, which lists "
+                        "scenarios: and workloads: (e.g. matrix-local.yaml)")
+
+
+def _refuse_escape(doc: YamlDocument, key_path: tuple, path: Path) -> None:
+    """Every input is copied into the run directory beside the matrix, so each must lie inside its directory."""
+    home = doc.path.resolve().parent
+    target = path.resolve()
+    if not target.is_relative_to(home):
+        raise doc.error(key_path, f"{path} leads to {target}, outside the matrix's directory {home}; copy the file "
+                        "there instead of linking to it")
+
+
+def _refuse_renamed(section: Section, old: str, new: str, why: str) -> None:
+    if old in section.value:
+        raise section.error(old, f"was renamed to {new} ({why}); write {new}: {section.value[old]!r}")
+
+
+def _package_name(value: str) -> str | None:
+    return None if PACKAGE_PATTERN.fullmatch(value) else (
+        f"{value!r:.80} is not a package name (letters, digits, + . _ -, not starting with -)")
+
+
+def _version(value: str) -> str | None:
+    return None if VERSION_PATTERN.fullmatch(value) else (
+        f"{value!r:.80} is not a package version (starts with a digit; letters, digits, . + ~ : _ -)")
+
+
+def _user_name(value: str) -> str | None:
+    return None if USER_PATTERN.fullmatch(value) else (
+        f"{value!r:.80} is not a user name (letters, digits, . _ -, not starting with - or a digit; at most 32)")
+
+
+def _host_address(value: str) -> str | None:
+    """A DNS name, an IPv4 or an IPv6 address: never an ssh option (`-oProxyCommand=…`)."""
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
+    if len(value) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels):
+        return None
+    return f"{value!r:.80} is not a host name, IPv4 or IPv6 address"
+
+
+def _one_path(value: str) -> str | None:
+    """One file, as ssh reads it in `-i FILE` or `-o UserKnownHostsFile=FILE` (where a space starts another)."""
+    return None if value.isprintable() and " " not in value else f"{value!r:.80} must be one path, without spaces"
+
+
+def _socket(value: str) -> str | None:
+    return None if value.startswith("/") and value.isprintable() and " " not in value else (
+        f"{value!r:.80} must be an absolute path to the daemon's unix socket")
+
+
+def _device(value: str) -> str | None:
+    return None if re.fullmatch(r"/dev/[A-Za-z0-9/._:-]+", value) and ".." not in value else (
+        f"{value!r:.80} must be a block device path under /dev (e.g. /dev/disk/by-id/virtio-docker-lvm)")
 
 
 def _port(value: int) -> str | None:

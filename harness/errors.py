@@ -20,3 +20,18 @@ class EnvironmentNotAble(HarnessError):
     """This machine cannot do what was asked (no dockerd, not root, a kernel feature missing). Exit 3."""
 
     exit_code = 3
+
+
+class ResultsWriteError(HarnessError):
+    """The run directory cannot be written (a full disk, a read-only mount): the run must stop, keeping what it has.
+
+    Exit 1, like other recorded failures: every build finished before this one is in samples.jsonl.
+    """
+
+    exit_code = 1
+
+    def __init__(self, path: object, error: OSError):
+        self.path, self.error = path, error
+        reason = error.strerror or str(error)
+        super().__init__(f"cannot write {path}: {reason}; every build before this one is kept — free the space or "
+                         "fix the mount, then continue with `harness run MATRIX --resume RUN_DIR`")

@@ -1,4 +1,7 @@
-"""Facts that travel with a run: the machine measured on, and each daemon as `docker version`/`docker info` saw it."""
+"""Facts that travel with a run: the machine measured on, and each daemon as `docker version`/`docker info` saw it.
+
+Both are masked before they are recorded: `docker info` can show proxy credentials (see masking.py).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ from typing import Any
 import docker
 
 from harness.knobs import read_overlay_parameters
+from harness.masking import mask_credentials
 
 
 def machine_facts() -> dict[str, Any]:
-    return {
+    return mask_credentials({
         "hostname": socket.gethostname(),
         "kernel": platform.release(),
         "os": _os_release().get("PRETTY_NAME", platform.system()),
@@ -24,12 +28,12 @@ def machine_facts() -> dict[str, Any]:
         "load_average": list(os.getloadavg()),
         "python": platform.python_version(),
         "overlay_parameters": read_overlay_parameters(),
-    }
+    })
 
 
 def docker_facts(api: docker.APIClient) -> dict[str, Any]:
     info = api.info()
-    return {"docker_version": api.version(), "docker_info": info, "driver_status": driver_status(info)}
+    return mask_credentials({"docker_version": api.version(), "docker_info": info, "driver_status": driver_status(info)})
 
 
 def driver_status(info: dict[str, Any]) -> dict[str, str]:

@@ -1,12 +1,15 @@
 """The run directory: raw samples appended as measured, a manifest written atomically, logs beside them.
 
 `samples.jsonl` is the record of truth: one JSON object per line, flushed and synced after every build, so a run
-killed at any moment keeps every build it finished. A build's lines are written together, so a build is either
-wholly in the file or not at all, and `--resume` measures exactly the builds that are missing.
+killed at any moment keeps every build it finished. A build's lines are written together, its build line last; a
+kill or a full disk can still tear that write, leaving step lines without their build line. Those are not samples:
+every reader keeps only whole builds (`whole_builds`), and `--resume` cuts a torn tail off the file before it
+measures that build again, so nothing is counted twice.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -15,14 +18,15 @@ import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 
 from harness import SCHEMA_VERSION, __version__
 from harness.config import Matrix
-from harness.errors import InputError
+from harness.errors import InputError, ResultsWriteError
 
 SAMPLES = "samples.jsonl"
 MANIFEST = "manifest.json"
+Record = TypeVar("Record")
 
 
 @dataclass(frozen=True)
@@ -69,10 +73,14 @@ class RunDirectory:
         while path.exists():
             suffix += 1
             path = results_root / f"{base}-{suffix}"
-        path.mkdir(parents=True)
-        run = cls(path)
-        run.logs.mkdir()
-        run._copy_inputs(matrix)
+        try:
+            path.mkdir(parents=True)
+            run = cls(path)
+            run.logs.mkdir()
+            run._copy_inputs(matrix)
+        except OSError as error:
+            raise InputError(f"--results {results_root}: cannot create the run directory {path} "
+                             f"({error.strerror or error}); choose a writable directory") from None
         run.write_manifest(new_manifest(run.run_id, matrix, command))
         return run
 
@@ -95,28 +103,53 @@ class RunDirectory:
         return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest so that a crash leaves the old one or the new one, never a mix or nothing: the
+        temporary file is synced before the rename, and the directory after it."""
         temporary = self.path / f".{MANIFEST}.tmp"
-        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        temporary.replace(self.path / MANIFEST)
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(self.path / MANIFEST)
+            _sync_directory(self.path)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise ResultsWriteError(self.path / MANIFEST, error) from None
 
     def append_samples(self, samples: Iterable[Sample]) -> None:
+        """Append one build's lines in one write; if the disk refuses, cut the file back to what it held, so no
+        torn build is left behind, and raise ResultsWriteError."""
         text = "".join(json.dumps(asdict(sample), sort_keys=True) + "\n" for sample in samples)
-        with (self.path / SAMPLES).open("a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        path = self.path / SAMPLES
+        with path.open("ab", buffering=0) as handle:  # unbuffered: one write(2), nothing left to flush
+            size = handle.tell()
+            try:
+                data = text.encode("utf-8")
+                if handle.write(data) != len(data):  # a short write: the disk filled up part-way
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(handle.fileno())
+            except OSError as error:
+                _cut_back(handle, size)
+                raise ResultsWriteError(path, error) from None
 
     def read_samples(self) -> list[dict[str, Any]]:
-        """Every complete line; a last line cut short by a kill is dropped from the file (it was never a sample)."""
+        """The samples of every whole build. What a kill left after the last build line — a line cut short, step
+        lines without their build line — was never a sample: it is cut from the file, so a resume that measures
+        that build again does not leave two copies of its steps."""
         path = self.path / SAMPLES
         if not path.exists():
             return []
         raw = path.read_bytes()
         complete = raw[: raw.rfind(b"\n") + 1]
-        if len(complete) != len(raw):
+        lines = complete.decode().splitlines(keepends=True)
+        while lines and (not lines[-1].strip() or json.loads(lines[-1]).get("kind") != "build"):
+            lines.pop()
+        kept = sum(len(line.encode()) for line in lines)
+        if kept != len(raw):
             with path.open("r+b") as handle:
-                handle.truncate(len(complete))
-        return [json.loads(line) for line in complete.decode().splitlines() if line.strip()]
+                handle.truncate(kept)
+        return whole_builds([json.loads(line) for line in lines if line.strip()])
 
     def _copy_inputs(self, matrix: Matrix) -> None:
         inputs = self.path / "inputs"
@@ -125,6 +158,51 @@ class RunDirectory:
             target = inputs / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+
+
+def whole_builds(records: Iterable[Record]) -> list[Record]:
+    """Only the samples of builds whose build line was written: step lines count only when their build line follows
+    them. A build's steps come in rising order, so a step that does not rise starts another build's lines."""
+    kept: list[Record] = []
+    pending: list[Record] = []
+    for record in records:
+        if _field(record, "kind") == "build":
+            kept += [step for step in pending if _build_key(step) == _build_key(record)]
+            kept.append(record)
+            pending = []
+            continue
+        if pending and (_build_key(pending[-1]) != _build_key(record)
+                        or (_field(record, "step") or 0) <= (_field(pending[-1], "step") or 0)):
+            pending = []  # the lines before were torn from a build that never finished
+        pending.append(record)
+    return kept
+
+
+def _build_key(record: Any) -> tuple:
+    return tuple(_field(record, name) for name in ("scenario", "workload", "rep", "warmup", "round", "builder"))
+
+
+def _field(record: Any, name: str) -> Any:
+    defaults = {"round": 1, "builder": "classic"}  # schema-1 lines have neither
+    if isinstance(record, dict):
+        return record.get(name, defaults.get(name))
+    return getattr(record, name, defaults.get(name))
+
+
+def _cut_back(handle: Any, size: int) -> None:
+    try:
+        handle.truncate(size)
+        os.fsync(handle.fileno())
+    except OSError:
+        pass  # the reader drops a torn tail anyway
+
+
+def _sync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def new_manifest(run_id: str, matrix: Matrix, command: list[str]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.errors import InputError
-from harness.results import Sample
+from harness.results import Sample, whole_builds
 
 TOTAL = "total"  # the step of a whole-build cell (kind = "build")
 
@@ -58,11 +58,19 @@ def load_run(run_dir: Path) -> RunData:
     if not samples_path.is_file():
         raise InputError(f"{samples_path} does not exist; pass a run directory written by `harness run`")
     manifest = _read_manifest(run_dir / "manifest.json")
-    samples = tuple(_read_samples(samples_path))
+    samples = _whole_builds_only(tuple(_read_samples(samples_path)))
     if not samples:
         raise InputError(f"{samples_path} holds no samples yet; wait for the run to measure something")
     run_id = manifest.get("run_id") or samples_path.parent.name
     return RunData(run_dir=run_dir, run_id=str(run_id), manifest=manifest, samples=samples)
+
+
+def _whole_builds_only(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:
+    """Step lines whose build line was never written (a kill or a full disk tore the build) are not measurements.
+    A file with no build line at all (hand-made step samples) is read as it is."""
+    if not any(sample.kind == "build" for sample in samples):
+        return samples
+    return tuple(whole_builds(samples))
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _base_tar(base: BaseTree, busybox: Path) -> Iterator[bytes]:
     if not busybox.is_file():
         raise EnvironmentNotAble(f"{busybox} is missing: install a static busybox (`apt-get install busybox-static`)")
     sink = _ChunkSink()
-    rng = random.Random(base.seed)
+    rng = random.Random(base.content_seed)
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.GNU_FORMAT) as archive:
         for name in SKELETON:
             archive.addfile(_entry(name, tarfile.DIRTYPE, mode=0o1777 if name == "tmp" else 0o755))

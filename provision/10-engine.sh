@@ -16,6 +16,9 @@ set -euo pipefail
 OS_RELEASE="${OS_RELEASE:-/etc/os-release}"
 DOCKER_SERVICE="${DOCKER_SERVICE-docker}"
 ENGINE_VERSION="${ENGINE_VERSION:-}"
+# The harness checks these against the package managers' grammar; refuse here too, as root, what could be an option.
+case "${ENGINE_PACKAGE:-}" in -* | *[!A-Za-z0-9+._-]*) echo "ENGINE_PACKAGE '$ENGINE_PACKAGE' is not a package name" >&2; exit 2 ;; esac
+case "$ENGINE_VERSION" in -* | *[!A-Za-z0-9.+~:_-]*) echo "ENGINE_VERSION '$ENGINE_VERSION' is not a version" >&2; exit 2 ;; esac
 
 log() { printf 'provision [engine]: %s\n' "$*"; }
 fail() { printf 'provision [engine]: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -66,7 +69,7 @@ install_rpm_engine() {
       specs+=("docker-ce-cli${ENGINE_VERSION:+-$ENGINE_VERSION}" containerd.io)
     fi
   fi
-  run "$yum" install -y ${extra[@]+"${extra[@]}"} "${specs[@]}"  # bash 4.2 (EL7): no "${empty[@]}" under set -u
+  run "$yum" install -y ${extra[@]+"${extra[@]}"} -- "${specs[@]}"  # bash 4.2 (EL7): no "${empty[@]}" under set -u
 }
 
 write_docker_ce_rpm_repo() {
@@ -104,7 +107,7 @@ install_deb_engine() {
   # --no-install-recommends leaves out apparmor, yet where the kernel enables AppArmor every RUN step needs
   # apparmor_parser (Debian's kernels do).
   if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then specs+=(apparmor); fi
-  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${specs[@]}"
+  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -- "${specs[@]}"
 }
 
 # "=VERSION" for the newest version of package $1 that matches ENGINE_VERSION; empty when no version is pinned.
@@ -116,7 +119,7 @@ deb_version_suffix() {
       printf '=%s' "$candidate"
       return
     fi
-  done < <(apt-cache madison "$package" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
+  done < <(apt-cache madison -- "$package" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
   fail "no $package version $ENGINE_VERSION in the apt sources (they offer: $(apt-cache madison "$package" |
     awk -F'|' '{ gsub(/ /, "", $2); printf "%s ", $2 }'))"
 }
@@ -157,9 +160,9 @@ add_docker_user() {
 installed_version() {
   local status
   if [ "$FAMILY" = rpm ]; then
-    if rpm -q --quiet "$1"; then rpm -q --qf '%{VERSION}-%{RELEASE}' "$1"; fi
+    if rpm -q --quiet -- "$1"; then rpm -q --qf '%{VERSION}-%{RELEASE}' -- "$1"; fi
   else
-    status=$(dpkg-query -W -f '${Status}|${Version}' "$1" 2>/dev/null || true)
+    status=$(dpkg-query -W -f '${Status}|${Version}' -- "$1" 2>/dev/null || true)
     if [ "${status%%|*}" = "install ok installed" ]; then printf '%s' "${status#*|}"; fi
   fi
 }

@@ -39,15 +39,16 @@ flag_of() {
 install_kernel() {
   local package="${KERNEL_PACKAGE:-}" newest
   if [ -z "$package" ]; then return; fi
+  case "$package" in -* | *[!A-Za-z0-9+._-]*) fail "KERNEL_PACKAGE '$package' is not a package name" ;; esac
   if command -v yum >/dev/null 2>&1; then
     local extra=()
     if [[ $package == kernel-uek-4.14* ]]; then  # UEK R5, for Oracle Linux 7
       if ! yum -q repolist all 2>/dev/null | grep -q '^ol7_UEKR5'; then write_uekr5_repo; fi
       extra=(--enablerepo=ol7_UEKR5)
     fi
-    yum install -y ${extra[@]+"${extra[@]}"} "$package"
+    yum install -y ${extra[@]+"${extra[@]}"} -- "$package"
   else
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- "$package"
   fi
   newest=$(kernels_of "$package" | sort -V | tail -n 1)
   [ -n "$newest" ] || fail "installed $package but found no /boot/vmlinuz-* in it"
@@ -62,10 +63,10 @@ install_kernel() {
 
 # Kernel release of every /boot/vmlinuz-* the package(s) named $1 installed.
 kernels_of() {
-  if command -v rpm >/dev/null 2>&1 && rpm -q --quiet "$1"; then
-    rpm -ql "$1"
+  if command -v rpm >/dev/null 2>&1 && rpm -q --quiet -- "$1"; then
+    rpm -ql -- "$1"
   else
-    dpkg-query -L "$1"
+    dpkg-query -L -- "$1"
   fi | sed -n 's|^/boot/vmlinuz-||p'
 }
 

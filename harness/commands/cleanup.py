@@ -10,7 +10,9 @@ Every run keeps a ledger of what it started or changed (under /run/harness, or $
 ends normally, by Ctrl-C or by SIGTERM undoes it all itself; after a SIGKILL or a power cut the ledger remains,
 and this command undoes it: stops the run's private dockerd by its recorded pid (never by name), its containerd and
 shims, unmounts and frees its loop files, restores the overlay module parameters and removes its work directory.
-Runs still alive are left alone. Exit 1 if something could not be undone."""
+Runs still alive are left alone, and cleanup refuses to act while a `harness run` holds the run lock. A ledger
+that points outside its own work directories is reported and left alone. Exit 1 if something could not be undone,
+3 while a run is going on."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,12 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.cleanup import clean_abandoned  # noqa: PLC0415
-    from harness.leftovers import abandoned_ledgers
+    from harness.leftovers import abandoned_ledgers, run_lock
 
-    lines = clean_abandoned()
-    for line in lines:
-        print(line)
-    left = abandoned_ledgers()
+    with run_lock("cleanup"):
+        lines = clean_abandoned()
+        for line in lines:
+            print(line)
+        left = abandoned_ledgers()
     if left:
         print(f"could not undo everything; see {', '.join(str(ledger.path) for ledger in left)}")
         return 1

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fcntl
 import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from harness.config import LocalHost, Matrix, Repetitions, load_matrix
+from harness.config import MAX_REPETITIONS, LocalHost, Matrix, Repetitions, load_matrix
 from harness.errors import EnvironmentNotAble, InputError
-from harness.leftovers import state_dir
+from harness.leftovers import abandoned_ledgers, run_lock
 
 HELP = "run a matrix: time every build step on every scenario, keep raw samples, print a summary"
 DESCRIPTION = """\
@@ -54,9 +51,10 @@ def run(args: argparse.Namespace) -> int:
     only = tuple(args.only)
     check_selection(matrix, only)
     _check_machine(matrix, only)
-    with exclusive_run_lock():
-        run_dir = _resumed(args.resume, args.file) if args.resume else RunDirectory.create(args.results, matrix,
-                                                                                          sys.argv)
+    with run_lock("another run"):
+        _refuse_leftovers()
+        run_dir = _resumed(args.resume, matrix) if args.resume else RunDirectory.create(args.results, matrix,
+                                                                                       sys.argv)
         print(f"run directory: {run_dir.path}", file=sys.stderr)
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
         try:
@@ -90,19 +88,43 @@ def _print_summary(path: Path) -> None:
 def _with_reps(matrix: Matrix, reps: int | None) -> Matrix:
     if reps is None:
         return matrix
-    if reps < 1:
-        raise InputError(f"--reps {reps}: must be at least 1")
+    if not 1 <= reps <= MAX_REPETITIONS:
+        raise InputError(f"--reps {reps}: must be between 1 and {MAX_REPETITIONS:,}")
     return dataclasses.replace(matrix, repetitions=Repetitions(min=reps, max=reps))
 
 
-def _resumed(path: Path, matrix_file: Path):
+def _refuse_leftovers() -> None:
+    """A killed run's daemon would add noise, and its knob values would be taken for the machine's originals."""
+    left = abandoned_ledgers()
+    if left:
+        raise EnvironmentNotAble(f"a killed run left daemons, mounts or kernel settings behind ({left[0].path}"
+                                 f"{f' and {len(left) - 1} more' if len(left) > 1 else ''}): run `harness cleanup` "
+                                 "first, then run again")
+
+
+def _resumed(path: Path, matrix: Matrix):
+    """The run directory to continue, if every input file is byte for byte the one it was started with: an edited
+    scenario or workload would mix two configurations in the same cells."""
     from harness.results import RunDirectory, sha256_of  # noqa: PLC0415
 
     run_dir = RunDirectory.open(path)
-    recorded = run_dir.read_manifest()["matrix"]["sha256"]
-    if recorded != sha256_of(matrix_file):
-        raise InputError(f"{matrix_file} is not the matrix {path} was started with (sha256 differs); resume with "
+    recorded = run_dir.read_manifest().get("matrix")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("files", {}), dict):
+        raise InputError(f"{path}/manifest.json has no matrix record; it was not written by `harness run`")
+    if recorded.get("sha256") != sha256_of(matrix.file):
+        raise InputError(f"{matrix.file} is not the matrix {path} was started with (sha256 differs); resume with "
                          f"the copy kept in {path}/inputs/")
+    home = matrix.file.resolve().parent
+    now = {str(f.resolve().relative_to(home)): sha256_of(f) for f in matrix.files}
+    for name, digest in recorded.get("files", {}).items():
+        if now.get(name) != digest:
+            change = "is no longer read" if name not in now else "changed (sha256 differs)"
+            raise InputError(f"{home / name} {change} since {path} was started; resume with the copies kept in "
+                             f"{path}/inputs/ (harness run {path}/inputs/{matrix.file.name} --resume {path})")
+    added = sorted(set(now) - set(recorded.get("files", {})))
+    if recorded.get("files") and added:
+        raise InputError(f"{home / added[0]} is read now but was not when {path} was started; resume with the "
+                         f"copies kept in {path}/inputs/")
     return run_dir
 
 
@@ -113,20 +135,6 @@ def _check_machine(matrix: Matrix, only: tuple[str, ...]) -> None:
     for scenario in matrix.scenarios:
         if isinstance(scenario.host, LocalHost) and (not only or scenario.name in only):
             check_machine(scenario)
-
-
-@contextmanager
-def exclusive_run_lock() -> Iterator[None]:
-    """Overlay knobs are machine-wide: two runs at once would change each other's daemons. Refuse the second."""
-    directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with (directory / "run.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise EnvironmentNotAble("another `harness run` is running on this machine (it holds "
-                                     f"{directory / 'run.lock'}); wait for it to finish") from None
-        yield
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

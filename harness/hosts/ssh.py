@@ -53,7 +53,8 @@ class SshTarget:
     label: str  # for messages: "root@db1:22", "Vagrant VM ol75-…"
 
     def command(self, *extra: str) -> list[str]:
-        return ["ssh", *SSH_OPTIONS, *self.options, *extra, self.destination]
+        """`--` ends ssh's options: a destination can never be read as one (`-oProxyCommand=…`)."""
+        return ["ssh", *SSH_OPTIONS, *self.options, *extra, "--", self.destination]
 
 
 def ssh_host_target(host: SshHost) -> SshTarget:

@@ -33,7 +33,7 @@ def step_median(samples: list[dict], scenario: str, step: int) -> float:
 
 def test_redirect_dir_on_makes_dockerd_diff_naively_and_run_and_copy_steps_slower(harness: Harness) -> None:
     matrix = matrix_with(harness.root, ["local-overlay2-native", "local-overlay2-naive"], SEED_LIKE,
-                         "repetitions: 6\nwarmup: 1\nseed: 1\n")
+                         "repetitions: 6\nwarmup: 1\norder_seed: 1\n")
     result = harness.run("run", str(matrix))
     assert result.returncode == 0, result.stderr
     run_dir = run_dir_of(result.stdout)

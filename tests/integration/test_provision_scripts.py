@@ -192,7 +192,7 @@ def test_the_engine_step_resolves_a_version_prefix_from_apt(tmp_path: Path) -> N
     result = script("10", {"DOCKER_SERVICE": "", "DOCKER_USER": "", "ENGINE_PACKAGE": "docker-compose",
                            "ENGINE_VERSION": prefix, "DRY_RUN": "1"})
     assert result.returncode == 0, result.stderr
-    assert (f"+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+    assert (f"+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -- "
             f"docker-compose={version}") in result.stdout
 
 
@@ -206,7 +206,7 @@ def test_the_engine_step_plans_the_pinned_docker_ce_on_oracle_linux_7(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "distribution ol 7 (rpm family); engine docker-ce 18.09.9" in result.stdout
     assert "writing /etc/yum.repos.d/docker-ce.repo (https://download.docker.com/linux/centos/7)" in result.stdout
-    assert ("+ yum install -y --enablerepo=ol7_addons docker-ce-18.09.9 docker-ce-cli-18.09.9 containerd.io"
+    assert ("+ yum install -y --enablerepo=ol7_addons -- docker-ce-18.09.9 docker-ce-cli-18.09.9 containerd.io"
             in result.stdout)
 
 

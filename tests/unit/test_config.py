@@ -17,7 +17,7 @@ workloads: [tiny]
 baseline: native
 repetitions: 3
 warmup: 1
-seed: 7
+order_seed: 7
 """
 
 
@@ -77,13 +77,13 @@ MISTAKES = {
     "unknown baseline": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nbaseline: naive\n"}, "matrix.yaml",
                          "baseline: names 'naive'", 3),
     "zero repetitions": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nrepetitions: 0\n"}, "matrix.yaml",
-                         "repetitions: must be at least 1", 3),
+                         "repetitions: must be between 1 and 1,000", 3),
     "max below min": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nrepetitions: {min: 5, max: 3, "
                                       "target_ci: 0.05}\n"}, "matrix.yaml", "max (3) is below min (5)", 3),
     "target_ci as a percentage": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nrepetitions:\n  max: 9\n"
                                                   "  target_ci: 5\n"}, "matrix.yaml", "target_ci: is a fraction", 5),
     "negative warmup": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nwarmup: -1\n"}, "matrix.yaml",
-                        "warmup: must be at least 0", 3),
+                        "warmup: must be between 0 and 100", 3),
     "YAML syntax error": ({"matrix.yaml": "scenarios: [native\nworkloads: [tiny]\n"}, "matrix.yaml",
                           "not valid YAML", 2),
     "duplicate scenario": ({"matrix.yaml": "scenarios: [native, native]\nworkloads: [tiny]\n"}, "matrix.yaml",

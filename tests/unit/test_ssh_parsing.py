@@ -54,6 +54,7 @@ def test_an_ssh_host_keeps_the_users_ssh_configuration_and_learns_new_host_keys_
     assert command[command.index("-p") + 1] == "2222" and command[command.index("-l") + 1] == "ci"
     assert "StrictHostKeyChecking=accept-new" in command and "BatchMode=yes" in command
     assert command[command.index("-i") + 1] == str(Path("~/.ssh/ci").expanduser())
+    assert command[-2:] == ["--", "db1.example"]  # the destination can never be read as an option
 
 
 def test_vagrant_ssh_config_becomes_an_ssh_F_target(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_too_few_samples_give_no_interval_no_test_and_say_why(tmp_path: Path) ->
 
 
 def test_build_samples_make_the_total_row_after_the_steps(tmp_path: Path) -> None:
-    samples = [sample("base", 1, 1.0), sample("base", 1, 3.0, step=None), sample("base", 1, 0.5, step=1)]
+    samples = [sample("base", 1, 0.5, step=1), sample("base", 1, 1.0), sample("base", 1, 3.0, step=None)]
     rows = summarize(load_run(write_run(tmp_path, samples, MANIFEST))).rows
     assert [row.step for row in rows] == [1, 2, "total"]
     assert rows[-1].instruction is None and rows[-1].median_s == 3.0

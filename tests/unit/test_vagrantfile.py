@@ -79,8 +79,8 @@ def test_provisioning_environment_is_the_same_from_ruby_and_python(tmp_path: Pat
     tricky = tmp_path / "scenarios" / "tricky.yaml"
     tricky.parent.mkdir()
     tricky.write_text(textwrap.dedent("""\
-        host: {type: vagrant, box: some/box, box_version: 7.5, extra_disk_gb: 12, docker_socket: /run/d.sock}
-        engine: {package: docker.io, version: 20.10}
+        host: {type: vagrant, box: some/box, box_version: "7.5", extra_disk_gb: 12, docker_socket: /run/d.sock}
+        engine: {package: docker.io, version: "20.10"}
         storage:
           driver: devicemapper
           direct_lvm: true

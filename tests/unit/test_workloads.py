@@ -30,8 +30,8 @@ def test_the_same_base_gives_identical_bytes_and_another_seed_other_bytes() -> N
     def digest(base: BaseTree) -> str:
         return hashlib.sha256(b"".join(base_tar_chunks(base))).hexdigest()
 
-    assert digest(BaseTree(files=50, seed=1)) == digest(BaseTree(files=50, seed=1))
-    assert digest(BaseTree(files=50, seed=1)) != digest(BaseTree(files=50, seed=2))
+    assert digest(BaseTree(files=50, content_seed=1)) == digest(BaseTree(files=50, content_seed=1))
+    assert digest(BaseTree(files=50, content_seed=1)) != digest(BaseTree(files=50, content_seed=2))
 
 
 def test_no_chunk_is_empty_because_an_empty_chunk_ends_a_chunked_upload() -> None:
