@@ -4,8 +4,11 @@ The Python SDK cannot open BuildKit sessions, so a build runs the CLI against th
 (`DOCKER_HOST=unix://…`) with a private, empty `DOCKER_CONFIG` and a minimal environment, so no user config,
 context or plugin leaks in. With buildx, `docker buildx build --progress=rawjson` gives each vertex's daemon-side
 `started`/`completed` (ns); a CLI with BuildKit built in (18.09–22.x, e.g. Debian 12's 20.10) gives plain progress,
-timed by when its lines arrive (see buildkit_progress). The context tar goes in on stdin, the image id comes back
-through `--iidfile`, and the image is tagged like the classic builder's so `remove_image` works for both.
+with BuildKit's printed 0.1 s durations (see buildkit_progress). The context tar goes in on stdin, the image id comes
+back through `--iidfile`, and the image is tagged like the classic builder's so `remove_image` works for both.
+A build's seconds run from starting the CLI to its exit (context upload included, like the classic builder's).
+Steps' `started_ns` place the daemon's timestamps on this process's perf_counter clock through the wall clock,
+which is exact for a local daemon only (a remote daemon's clock may be skewed; durations are unaffected).
 """
 
 from __future__ import annotations
@@ -110,8 +113,12 @@ def _dockerfile_of(context_tar: Path) -> str:
 def _run(command: list[str], env: dict[str, str], context_tar: Path, log: TextIO) -> tuple[list[tuple[int, str]], int]:
     """Run the CLI with the context on stdin; return its output lines stamped on arrival, and its exit code."""
     with context_tar.open("rb") as context:
-        process = subprocess.Popen(command, stdin=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                   text=True, errors="replace")
+        try:
+            process = subprocess.Popen(command, stdin=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       env=env, text=True, errors="replace")
+        except OSError as error:
+            raise EnvironmentNotAble(f"cannot run the docker CLI {command[0]} for BuildKit builds: "
+                                     f"{error.strerror}") from error
         try:
             stamped = list(_stamped_lines(process.stdout, log))
             return stamped, process.wait()
