@@ -3,13 +3,14 @@
 The runner only sees this interface: `build()` makes one no-cache build of a context tar against the daemon on
 `socket_path` (`api` is the low-level client on that socket), writes the builder's raw output to `log`, and returns
 its step timings; a failed build is a result (`ok=False` with the builder's error text), not an exception.
+`facts()` says what built (binaries and versions) for the manifest.
 `classic` is the daemon's own builder through the API; `buildkit` drives the engine's docker CLI (and buildx).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import docker
 
@@ -26,6 +27,8 @@ class Builder(Protocol):
 
     def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
               ) -> BuildTiming: ...
+
+    def facts(self) -> dict[str, Any]: ...
 
 
 def builder_for(name: str, engine: EngineBinaries | None) -> Builder:

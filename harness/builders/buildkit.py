@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator, TextIO
+from typing import IO, TYPE_CHECKING, Any, Iterator, TextIO
 
 import docker
 
@@ -54,6 +54,13 @@ class BuildKitCli:
     def progress(self) -> str:
         return "rawjson" if self.buildx else "plain"
 
+    def facts(self) -> dict[str, Any]:
+        """What the manifest records: which binaries built, and their own version lines."""
+        return {"docker_cli": str(self.docker), "docker_cli_version": _version_line([str(self.docker), "--version"]),
+                "buildx": str(self.buildx) if self.buildx else None,
+                "buildx_version": _version_line([str(self.buildx), "version"]) if self.buildx else None,
+                "progress": self.progress}
+
     def command(self, tag: str, iidfile: Path) -> list[str]:
         common = ["--no-cache", "--network=none", "--iidfile", str(iidfile), "--tag", tag]
         if self.buildx:
@@ -77,6 +84,9 @@ class BuildKitBuilder:
 
     def __init__(self, cli: BuildKitCli):
         self.cli = cli
+
+    def facts(self) -> dict[str, Any]:
+        return {"builder": self.name, **self.cli.facts()}
 
     def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
               ) -> BuildTiming:
@@ -106,7 +116,10 @@ class BuildKitBuilder:
 def _dockerfile_of(context_tar: Path) -> str:
     """The context's Dockerfile, read before the build starts so its steps can be numbered like classic ones."""
     with tarfile.open(context_tar) as context:
-        member = context.extractfile("Dockerfile")
+        try:
+            member = context.extractfile("Dockerfile")
+        except KeyError:  # not the harness's own context: keep BuildKit's numbers
+            return ""
         return member.read().decode(errors="replace") if member else ""
 
 
@@ -159,9 +172,14 @@ def find_buildkit_cli(engine: EngineBinaries | None) -> BuildKitCli:
 
 def _has_builtin_buildkit(cli: Path) -> bool:
     """Docker 18.09 to 22.x build with BuildKit by themselves (`DOCKER_BUILDKIT=1`); later ones need buildx."""
-    try:
-        output = subprocess.run([str(cli), "--version"], capture_output=True, text=True, timeout=30).stdout
-    except OSError:
-        return False
-    match = CLI_VERSION.search(output)
+    match = CLI_VERSION.search(_version_line([str(cli), "--version"]) or "")
     return bool(match) and BUILTIN_BUILDKIT[0] <= (int(match.group(1)), int(match.group(2))) < BUILTIN_BUILDKIT[1]
+
+
+def _version_line(command: list[str]) -> str | None:
+    """The first line a binary prints about its version, None if it cannot run."""
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return output.strip().splitlines()[0] if output.strip() else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import docker
 
@@ -12,6 +12,9 @@ from harness.build import BuildTiming, timed_build
 
 class ClassicBuilder:
     name = "classic"
+
+    def facts(self) -> dict[str, Any]:
+        return {"builder": self.name}
 
     def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
               ) -> BuildTiming:

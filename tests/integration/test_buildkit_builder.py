@@ -74,6 +74,7 @@ def export_seconds(timings: list[BuildTiming]) -> list[float]:
 def test_the_naive_differ_makes_buildkits_export_slower_than_the_native_one(daemon_in, harness) -> None:
     builder = builder_for("buildkit", None)
     assert builder.name == "buildkit" and builder.cli.progress == "plain"  # the system engine: 20.10's built-in
+    assert builder.facts()["docker_cli_version"].startswith("Docker version 20.10") and builder.facts()["buildx"] is None
     medians = {}
     for scenario in ("local-overlay2-naive", "local-overlay2-native"):
         daemon = daemon_in(scenario)
@@ -100,7 +101,7 @@ def test_rawjson_through_buildx_times_steps_from_buildkits_own_timestamps(daemon
     if not (cli and buildx):
         pytest.skip("set HARNESS_TEST_DOCKER_CLI and HARNESS_TEST_BUILDX to a docker CLI and its buildx plugin")
     builder = BuildKitBuilder(BuildKitCli(Path(cli), Path(buildx)))
-    assert builder.cli.progress == "rawjson"
+    assert builder.cli.progress == "rawjson" and "buildx" in builder.facts()["buildx_version"]
     daemon = daemon_in("local-overlay2-naive")
     timings = list(builds(daemon, builder, SEED_LIKE, harness.root, 2))
     exports = export_seconds(timings)
