@@ -3,10 +3,11 @@
 BuildKit runs a graph of vertices. Steps are the vertices named `[k/N] INSTRUCTION …` (k counts FROM and every
 instruction that changes the filesystem; metadata-only ones such as ENV or LABEL have no vertex) and the export
 vertex `exporting to image`, where BuildKit writes the layers through the graph driver and so pays for the diff: it
-becomes step N+1 with instruction EXPORT. `[internal] …` vertices (Dockerfile, context transfer, base metadata) are
-build overhead: they count in the build's total, not as steps; so does `[1/N] FROM`, which only resolves the
-imported base (BuildKit reports it CACHED or ~0 s), so BuildKit steps start at 2 like the classic builder's layers. A vertex BuildKit took from its cache (none are
-expected with --no-cache) is flagged `cached` and failed, so it never enters statistics as a zero-second step.
+becomes step N+1 with instruction EXPORT. Left out, though counted in the build's total: `[internal] …` vertices
+(Dockerfile, context transfer, base metadata) and `[1/N] FROM`, which only resolves the imported base (BuildKit
+says CACHED or ~0 s). `aligned_with_dockerfile` then renumbers steps like the classic builder's `Step k/N`.
+A vertex BuildKit took from its cache (none are expected with --no-cache) is flagged `cached` and failed, so it
+never enters statistics as a zero-second step.
 
 - rawjson (buildx): a stream of JSON objects (one per line in buildx 0.29, pretty-printed over many lines in 0.13)
   whose `vertexes` carry the daemon's own `started`/`completed` (RFC 3339, ns). A step's seconds are exactly those.
