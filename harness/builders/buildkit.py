@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator, TextIO
 
 import docker
+import docker.errors
 
 from harness.build import BuildTiming
 from harness.builders.buildkit_progress import aligned_with_dockerfile, steps_from_plain, steps_from_rawjson
@@ -100,6 +101,7 @@ class BuildKitBuilder:
             stamped, exit_code = _run(self.cli.command(tag, iidfile), env, context_tar, log)
             ended = time.perf_counter_ns()
             image_id = iidfile.read_text().strip() if iidfile.is_file() else None
+        _prune_build_cache(api)
         if self.cli.buildx:
             steps, error = steps_from_rawjson("".join(line for _, line in stamped), began, began_wall)
         else:
@@ -111,6 +113,15 @@ class BuildKitBuilder:
             error = "BuildKit reported no image id"
         return BuildTiming(steps=tuple(steps), seconds=(ended - began) / 1e9, ok=error is None, error=error,
                            image_id=image_id or None, began_ns=began)
+
+
+def _prune_build_cache(api: docker.APIClient) -> None:
+    """BuildKit keeps every step's result in its build cache even with --no-cache; drop it after each build so the
+    data-root does not grow rep after rep (the image itself goes with `remove_image`, as for the classic builder)."""
+    try:
+        api.prune_builds(all=True)
+    except docker.errors.APIError:
+        pass  # an engine without a build cache API: nothing to prune
 
 
 def _dockerfile_of(context_tar: Path) -> str:

@@ -58,6 +58,7 @@ def builds(daemon: LocalDaemon, builder, workload: Workload, root: Path, reps: i
             timing = builder.build(daemon.api, daemon.socket_path, context, build_tag(workload), log)
         remove_image(daemon.api, build_tag(workload), failed=not timing.ok)
         assert not daemon.api.images(name=build_tag(workload), quiet=True), "the built image was not removed"
+        assert not daemon.api.df().get("BuildCache"), "BuildKit's build cache was left to grow"
         yield timing
 
 
