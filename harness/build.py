@@ -36,6 +36,10 @@ class StepTiming:
     seconds: float
     ok: bool
     error: str | None
+    #: time.perf_counter_ns() at the step's start, so observers can place steps in time (0 when not known).
+    started_ns: int = 0
+    #: BuildKit reused the step from its cache: it was not built, so its seconds are no measurement.
+    cached: bool = False
 
     @property
     def instruction(self) -> str:
@@ -49,6 +53,8 @@ class BuildTiming:
     ok: bool
     error: str | None
     image_id: str | None
+    #: time.perf_counter_ns() when the build began (the clock of every `StepTiming.started_ns`).
+    began_ns: int = 0
 
 
 def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO) -> BuildTiming:
@@ -61,7 +67,8 @@ def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO)
             return timings_from_stream(_stamped(stream, log), began)
     except CONNECTION_ERRORS as error:
         elapsed = (time.perf_counter_ns() - began) / 1e9
-        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_failure_text(error), image_id=None)
+        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_failure_text(error), image_id=None,
+                           began_ns=began)
 
 
 def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int) -> BuildTiming:
@@ -94,7 +101,8 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
     ok = error is None and image_id is not None
     if error is None and image_id is None:
         error = "the build produced no image id"
-    return BuildTiming(steps=tuple(steps), seconds=(last_ns - began_ns) / 1e9, ok=ok, error=error, image_id=image_id)
+    return BuildTiming(steps=tuple(steps), seconds=(last_ns - began_ns) / 1e9, ok=ok, error=error, image_id=image_id,
+                       began_ns=began_ns)
 
 
 def remove_image(api: docker.APIClient, tag: str, failed: bool) -> str | None:
@@ -120,7 +128,8 @@ def remove_image(api: docker.APIClient, tag: str, failed: bool) -> str | None:
 
 def _finished(current: tuple[int, str, int], ended_ns: int, error: str | None) -> StepTiming:
     index, text, started = current
-    return StepTiming(index=index, text=text, seconds=(ended_ns - started) / 1e9, ok=error is None, error=error)
+    return StepTiming(index=index, text=text, seconds=(ended_ns - started) / 1e9, ok=error is None, error=error,
+                      started_ns=started)
 
 
 def _stamped(stream: Iterable[dict[str, Any]], log: TextIO) -> Iterable[tuple[int, dict[str, Any]]]:

@@ -1,0 +1,45 @@
+"""Builders: how a scenario's timed builds are made. Each builder is one module behind the `Builder` interface.
+
+The runner only sees this interface: `build()` makes one no-cache build of a context tar against the daemon on
+`socket_path` (`api` is the low-level client on that socket), writes the builder's raw output to `log`, and returns
+its step timings; a failed build is a result (`ok=False` with the builder's error text), not an exception.
+`facts()` says what built (binaries and versions) for the manifest.
+`classic` is the daemon's own builder through the API; `buildkit` drives the engine's docker CLI (and buildx).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+import docker
+
+from harness.build import BuildTiming
+
+if TYPE_CHECKING:
+    from harness.engines import EngineBinaries
+
+BUILDERS = ("classic", "buildkit")
+
+
+class Builder(Protocol):
+    name: str
+
+    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
+              ) -> BuildTiming: ...
+
+    def facts(self) -> dict[str, Any]: ...
+
+
+def builder_for(name: str, engine: EngineBinaries | None) -> Builder:
+    """The builder called `name` for a daemon of `engine` (None: the system's engine, or a remote host's).
+
+    Raises `EnvironmentNotAble` when the engine's docker CLI cannot do BuildKit builds.
+    """
+    if name == "classic":
+        from harness.builders.classic import ClassicBuilder
+        return ClassicBuilder()
+    if name == "buildkit":
+        from harness.builders.buildkit import BuildKitBuilder, find_buildkit_cli
+        return BuildKitBuilder(find_buildkit_cli(engine))
+    raise ValueError(f"unknown builder {name!r} (known: {', '.join(BUILDERS)})")

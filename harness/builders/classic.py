@@ -1,0 +1,21 @@
+"""The classic builder: the daemon's own builder through the API, timed from its streamed progress (harness.build)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TextIO
+
+import docker
+
+from harness.build import BuildTiming, timed_build
+
+
+class ClassicBuilder:
+    name = "classic"
+
+    def facts(self) -> dict[str, Any]:
+        return {"builder": self.name}
+
+    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
+              ) -> BuildTiming:
+        return timed_build(api, context_tar, tag, log)
