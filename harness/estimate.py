@@ -17,9 +17,10 @@ from typing import Any, Iterable, Mapping
 
 from harness.config import Matrix, Scenario
 
-#: Wall seconds per planned build of the `seed` workload (20 000-file base) on the project's machine, overhead
-#: included: `harness run matrix-drivers.yaml` on 2026-11-28 (2 cores, other work running). Only a first guess.
-ROUGH_BUILD_S = {"overlay2": 3.0, "overlay2-naive": 6.0, "btrfs": 8.0, "fuse-overlayfs": 65.0, "vfs": 35.0}
+#: Wall seconds per planned build of the `seed` workload (20 000-file base) on the project's 2-core machine, with
+#: a share of daemon start, base import and stop: `harness run matrix-drivers.yaml --reps 1` and a 10-rep run of
+#: the two overlay2 scenarios on 2026-11-28, other work running. Only a first guess; overlay2 on xfs is overlay2.
+ROUGH_BUILD_S = {"overlay2": 3.0, "overlay2-naive": 6.0, "btrfs": 10.0, "fuse-overlayfs": 22.0, "vfs": 37.0}
 #: A run estimated above this is announced as long before it starts.
 LONG_RUN_S = 600.0
 
