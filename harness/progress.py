@@ -44,7 +44,7 @@ class TerminalProgress:
         if not self.stream.isatty():
             return
         self.bar = tqdm(total=total, initial=done, unit="build", file=self.stream, dynamic_ncols=True,
-                        bar_format="{bar:24}| {n_fmt}/{total_fmt} builds, {desc} | {postfix}")
+                        bar_format="{bar:24}| {n_fmt}/{total_fmt} builds, {desc}{postfix}")
         self.bar.set_description_str(self._clock_text(), refresh=True)
 
     def note(self, text: str) -> None:
