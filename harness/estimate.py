@@ -72,8 +72,9 @@ def _cost_per_build(record: Mapping[str, Any]) -> float | None:
     if builds <= 0:
         return None
     imports = record.get("base_import_s") or {}
-    seconds = (timing.get("builds_s", 0.0) + timing.get("between_builds_s", 0.0) + sum(imports.values())
-               + (record.get("daemon_start_s") or 0.0) + (record.get("daemon_stop_s") or 0.0))
+    sessions = record.get("sessions") or [record]  # one record per daemon session with rounds, else the scenario's
+    daemons = sum((s.get("daemon_start_s") or 0.0) + (s.get("daemon_stop_s") or 0.0) for s in sessions)
+    seconds = timing.get("builds_s", 0.0) + timing.get("between_builds_s", 0.0) + sum(imports.values()) + daemons
     return seconds / builds
 
 

@@ -69,6 +69,14 @@ def test_costs_of_an_earlier_run_include_start_import_and_stop(tmp_path):
     assert build_costs(run_dir) == {"a": pytest.approx(3.0)}
 
 
+def test_costs_of_a_run_in_rounds_count_every_daemon_session(tmp_path):
+    run_dir = _run_with_costs(tmp_path, "20261128T000000Z-matrix-local", {
+        "a": {"timing": {"builds": 10, "builds_s": 20.0, "between_builds_s": 1.0}, "base_import_s": {"seed": 5.0},
+              "sessions": [{"round": 1, "daemon_start_s": 1.0, "daemon_stop_s": 1.0},
+                           {"round": 2, "daemon_start_s": 1.0, "daemon_stop_s": 1.0}]}})
+    assert build_costs(run_dir) == {"a": pytest.approx(3.0)}
+
+
 def test_the_first_guess_comes_from_the_newest_earlier_run_of_the_same_matrix(tmp_path):
     matrix = _sweep_matrix(tmp_path / "repo")
     stem = matrix.file.stem
