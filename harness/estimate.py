@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -94,25 +95,24 @@ class RemainingTime:
 
     Each scenario is assumed to get an equal share of the planned builds (the plan gives every scenario the same
     repetitions); the sum is then scaled to the number of builds actually left, so skipped scenarios and extra
-    adaptive builds do not throw it off for long.
+    adaptive builds do not throw it off for long. A measured cost is the median wall time between builds, so the
+    one-off base import that precedes a scenario's first build does not count as the price of every later one.
     """
 
     def __init__(self, scenarios: Iterable[str], guess: FirstGuess):
         self.scenarios = list(scenarios)
         self.guess = guess
-        self.spent: dict[str, float] = {}
-        self.builds: dict[str, int] = {}
+        self.walls: dict[str, list[float]] = {}
 
     def record(self, scenario: str, wall_s: float) -> None:
         """One build of `scenario` finished; `wall_s` is the wall time since the previous one (overhead included)."""
         if scenario not in self.scenarios:
             self.scenarios.append(scenario)  # e.g. an A/A control copy the matrix does not list
-        self.spent[scenario] = self.spent.get(scenario, 0.0) + wall_s
-        self.builds[scenario] = self.builds.get(scenario, 0) + 1
+        self.walls.setdefault(scenario, []).append(wall_s)
 
     def cost(self, scenario: str) -> float | None:
-        if self.builds.get(scenario):
-            return self.spent[scenario] / self.builds[scenario]
+        if self.walls.get(scenario):
+            return statistics.median(self.walls[scenario])
         return self.guess.build_s.get(scenario)
 
     def seconds_left(self, total: int, done: int) -> float | None:
@@ -122,7 +122,7 @@ class RemainingTime:
         if not left or not known:
             return 0.0 if not left else None
         share = total / len(self.scenarios)
-        shares = {s: max(share - self.builds.get(s, 0), 0.0) for s in self.scenarios}
+        shares = {s: max(share - len(self.walls.get(s, ())), 0.0) for s in self.scenarios}
         unknown_cost = sum(known.values()) / len(known)
         seconds = sum(n * known.get(s, unknown_cost) for s, n in shares.items())
         planned_left = sum(shares.values())

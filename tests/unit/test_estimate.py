@@ -35,6 +35,13 @@ def test_a_finished_scenario_adds_nothing_while_the_slow_one_is_still_ahead():
     assert remaining.seconds_left(total=10, done=5) == pytest.approx(5 * 10.0)
 
 
+def test_a_one_off_import_before_the_first_build_is_not_the_price_of_every_build():
+    remaining = RemainingTime(["a"], FirstGuess({}, "test"))
+    for wall in (9.0, 1.0, 1.2):  # the first one waited for the base import
+        remaining.record("a", wall)
+    assert remaining.seconds_left(total=13, done=3) == pytest.approx(10 * 1.2)
+
+
 def test_a_scenario_without_any_figure_costs_the_mean_of_the_others():
     remaining = RemainingTime(["a", "b"], FirstGuess({"a": 4.0}, "test"))
     assert remaining.seconds_left(total=4, done=0) == pytest.approx(4 * 4.0)
