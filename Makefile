@@ -1,4 +1,5 @@
 # `make run` and `make test` each do all of their own set-up on a fresh Debian/Ubuntu machine (as root).
+# `make run` measures matrix-local.yaml (about two minutes); `make run MATRIX=matrix-drivers.yaml` the driver sweep.
 PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
@@ -6,12 +7,14 @@ RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2f
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
 TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck $(VM_PACKAGES)
 MATRIX ?= matrix-local.yaml
+# More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
+RUN_ARGS ?=
 
 .PHONY: run test test-unit test-vm venv
 
 run: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES)
-	$(HARNESS) run $(MATRIX)
+	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 
 test: $(VENV)/.installed
 	scripts/ensure-packages $(TEST_PACKAGES)

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"run directory: {run_dir.path}", file=sys.stderr)
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
         try:
-            outcome = Runner(matrix, run_dir, TerminalProgress(), args.work_dir, only).execute()
+            progress = TerminalProgress.for_run(matrix, only, run_dir.path.parent)
+            outcome = Runner(matrix, run_dir, progress, args.work_dir, only).execute()
         except KeyboardInterrupt as interrupt:
             print(f"interrupted; every finished build is in {run_dir.path}/samples.jsonl — continue with "
                   f"`harness run {args.file} --resume {run_dir.path}`", file=sys.stderr)

@@ -46,7 +46,7 @@ def test_adaptive_repetitions_and_inline_workloads_load(matrix_dir: Path) -> Non
     assert matrix.workloads[0].name == "inline" and matrix.baseline == "native"
 
 
-@pytest.mark.parametrize("matrix", ["matrix-local.yaml", "matrix.yaml"])
+@pytest.mark.parametrize("matrix", ["matrix-local.yaml", "matrix-drivers.yaml", "matrix.yaml"])
 def test_the_shipped_matrices_are_valid(matrix: str) -> None:
     if not (REPO / matrix).exists():
         pytest.fail(f"{matrix} is missing from the repository")

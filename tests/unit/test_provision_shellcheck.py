@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PROVISION = REPO / "provision"
 SCRIPTS = sorted(PROVISION.glob("*.sh"))
-OTHER_SCRIPTS = [REPO / ".ci" / "run", REPO / "scripts" / "ensure-packages",
+OTHER_SCRIPTS = [REPO / ".ci" / "run", REPO / "scripts" / "ensure-packages", REPO / "scripts" / "run-matrix",
                  *(p for p in sorted((REPO / "tests" / "vm").iterdir()) if p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
 
 

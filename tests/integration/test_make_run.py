@@ -1,0 +1,56 @@
+"""`make run` end to end: the shipped matrix-local.yaml on real private daemons answers the 2018 post's question.
+
+It runs what `make run` runs (scripts/run-matrix with the installed harness), only with this test's private
+results, work and state directories, and checks the answer (the naive differ significantly slower than the
+native one for the whole build), the `results:` line, the commands printed after it, and that progress told time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.integration.conftest import Harness, manifest_of, samples_of
+
+pytestmark = pytest.mark.integration
+
+NATIVE, NAIVE = "local-overlay2-native", "local-overlay2-naive"
+
+
+def test_make_run_answers_the_question_of_the_2018_post(harness: Harness) -> None:
+    harness_bin = Path(sys.executable).parent / "harness"
+    result = subprocess.run([str(REPO / "scripts" / "run-matrix"), str(harness_bin), str(REPO / "matrix-local.yaml"),
+                             "--results", str(harness.results), "--work-dir", str(harness.work)],
+                            capture_output=True, text=True, env=harness.env(), timeout=1200, cwd=harness.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    results_lines = [line for line in lines if line.startswith("results: ")]
+    assert len(results_lines) == 1, result.stdout
+    run_dir = Path(results_lines[0].removeprefix("results: "))
+    assert run_dir.parent == harness.results and (run_dir / "manifest.json").is_file()
+    assert f"  {harness_bin} summary {run_dir}" in "\n".join(lines[lines.index(results_lines[0]):])
+
+    manifest = manifest_of(run_dir)
+    assert {NATIVE, NAIVE} <= set(manifest["scenarios"])
+    assert all(record["status"] == "ok" for record in manifest["scenarios"].values()), manifest["scenarios"]
+    measured = [s for s in samples_of(run_dir) if s["kind"] == "build" and not s["warmup"]]
+    for name in manifest["scenarios"]:
+        assert sum(1 for s in measured if s["scenario"] == name and s["ok"]) == 10, name
+
+    naive = _whole_build_row(run_dir, NAIVE)
+    assert naive["significant"] is True and naive["ratio_ci_low"] > 1.0, naive
+
+    assert "estimated run time: about" in result.stderr or "estimated to take more than" in result.stderr
+    assert "elapsed, about" in result.stderr and "left (estimate)" in result.stderr, result.stderr
+
+
+def _whole_build_row(run_dir: Path, scenario: str) -> dict:
+    summary = subprocess.run([sys.executable, "-m", "harness.cli", "summary", str(run_dir), "--format", "json"],
+                             capture_output=True, text=True, check=True, timeout=300)
+    rows = json.loads(summary.stdout)["rows"]
+    return next(r for r in rows if r["scenario"] == scenario and r["step"] == "total")
