@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 #: Version of every file the harness writes (samples, manifest); bump on incompatible change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2

@@ -20,3 +20,9 @@ class EnvironmentNotAble(HarnessError):
     """This machine cannot do what was asked (no dockerd, not root, a kernel feature missing). Exit 3."""
 
     exit_code = 3
+
+
+class ResultsWriteError(HarnessError):
+    """The run directory cannot be written (a full disk, a read-only mount): the run stops cleanly. Exit 1."""
+
+    exit_code = 1
