@@ -90,6 +90,11 @@ class LocalDaemon:
             self.api.close()
             self.api = None  # type: ignore[assignment]
         if self.process is not None:
+            # dockerd stops its containerd and then polls once a second until it is gone (moby's
+            # libcontainerd/supervisor stopDaemon), a 1 s floor under every stop. Between builds no container
+            # runs, so stopping containerd (the one process naming our exec-root) first costs nothing and saves it.
+            problems += [f"containerd {pid} would not stop" for pid in
+                         stop_processes_referencing(self.workspace / "exec", grace_s=10.0)]
             if not stop_process(self.process.pid, grace_s=30.0):
                 problems.append(f"dockerd {self.process.pid} would not stop")
             self.ledger.forget(kind="daemon", pid=self.process.pid)
