@@ -26,7 +26,7 @@ import requests.exceptions
 
 from harness.adaptive import next_adaptive_builds
 from harness.build import BuildTiming, remove_image, timed_build
-from harness.config import Matrix, Scenario
+from harness.config import Matrix, Scenario, with_control
 from harness.errors import HarnessError, InputError, ResultsWriteError
 from harness.facts import docker_facts
 from harness.hosts import DockerHost, host_for
@@ -76,9 +76,15 @@ class DaemonLost(HarnessError):
 class Runner:
     def __init__(self, matrix: Matrix, run: RunDirectory, progress: Progress, work_dir: Path,
                  only: tuple[str, ...] = ()):
+        self.manifest = run.read_manifest()
+        if self.manifest.get("control") and matrix.control is None:
+            matrix = with_control(matrix)  # resuming a run started with --control
         self.matrix, self.run, self.progress, self.work_dir = matrix, run, progress, work_dir
         self.scenarios = [s for s in matrix.scenarios if not only or s.name in only]
-        self.manifest = run.read_manifest()
+        unknown = [s.name for s in self.scenarios if s.name not in self.manifest["scenarios"]]
+        if unknown:
+            raise InputError(f"{run.path} was started without scenario {unknown[0]} (--control?): resume it with "
+                             f"the options it was started with")
         self.samples = run.read_samples()
         self.failed_builds = sum(1 for s in self.samples if s["kind"] == "build" and not s["ok"] and not s["warmup"])
         self.hosts: dict[str, DockerHost] = {}  # prepared at a scenario's first session, closed at the end

@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", type=int, metavar="N", help="measured repetitions per cell, overriding the matrix")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue an interrupted run: measure only the planned builds it lacks")
+    parser.add_argument("--control", action="store_true",
+                        help="also measure the baseline as an independent copy, <baseline>-aa (an A/A control: "
+                             "the run's measured noise floor); same as `control: true` in the matrix")
     parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
                         help="where private daemons keep their data and loop files (default: /var/lib/harness)")
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.results import RunDirectory
     from harness.runner import Runner, check_selection
 
-    matrix = _with_reps(load_matrix(args.file), args.reps)
+    matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
     only = tuple(args.only)
     check_selection(matrix, only)
     _check_machine(matrix, only)
@@ -93,6 +96,12 @@ def _with_reps(matrix: Matrix, reps: int | None) -> Matrix:
     if reps < 1:
         raise InputError(f"--reps {reps}: must be at least 1")
     return dataclasses.replace(matrix, repetitions=Repetitions(min=reps, max=reps))
+
+
+def _with_control(matrix: Matrix, control: bool) -> Matrix:
+    from harness.config import with_control  # noqa: PLC0415
+
+    return with_control(matrix) if control and matrix.control is None else matrix
 
 
 def _resumed(path: Path, matrix_file: Path):
