@@ -13,6 +13,7 @@ stop the run (everything torn down, nothing already written lost).
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import math
 import signal
 import time
@@ -23,6 +24,7 @@ from typing import Any, Iterator, Protocol
 
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from harness.adaptive import next_adaptive_builds
 from harness.build import BuildTiming, remove_image, timed_build
@@ -38,7 +40,9 @@ from harness.verify import expectation_mismatches
 from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
 
 #: What a daemon that died or hung up looks like to the client (besides APIError, which timed_build records).
-CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
+#: docker-py reads build streams from urllib3 directly, so a connection cut mid-stream arrives unwrapped.
+CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
+                     urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
 class Progress(Protocol):
@@ -186,6 +190,9 @@ class Runner:
             self._give_up(scenario, record, "skipped", str(reason))
         except HarnessError as error:
             self._give_up(scenario, record, "failed", str(error))
+        except CONNECTION_ERRORS as error:  # e.g. the daemon died while a base image was imported
+            self._give_up(scenario, record, "failed", f"the daemon stopped answering ({type(error).__name__}: "
+                          f"{error}); see logs/{scenario.name}.dockerd.log")
         except BaseException:
             record.update(status="interrupted", reason="the run was interrupted")
             raise

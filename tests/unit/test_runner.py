@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import pytest
 import requests.exceptions
+import urllib3.exceptions
 
 import harness.runner as runner
 from harness.build import BuildTiming, StepTiming, timings_from_stream
@@ -138,8 +139,8 @@ def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup, monke
     run, execute, log = setup(MATRIX)
 
     def build(api: Any, context: Path, tag: str, build_log: Any) -> BuildTiming:
-        if "naive" in build_log.name:
-            raise requests.exceptions.ConnectionError("Connection aborted: connection reset by peer")
+        if "naive" in build_log.name:  # what docker-py lets through when the daemon dies mid-stream
+            raise urllib3.exceptions.ProtocolError("Connection broken: connection reset by peer")
         return ok_timing()
 
     def remove(api: Any, tag: str, failed: bool) -> None:
@@ -183,3 +184,18 @@ def test_control_adds_an_independent_copy_of_the_baseline(setup) -> None:
     assert manifest["scenarios"]["native-aa"]["control_of"] == "native"
     assert log.count("start native-aa") == 3 and log.count("import") == 3
     assert len([b for b in builds_of(run) if b["scenario"] == "native-aa"]) == 7
+
+
+def test_a_daemon_lost_while_importing_a_base_fails_only_its_scenario(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, log = setup(MATRIX)
+
+    def import_base(api: Any, workload: Any) -> float:
+        if log[-1] == "start naive":
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(0 bytes read)")
+        return 0.0
+
+    monkeypatch.setattr(runner, "import_base", import_base)
+    outcome = execute()
+    assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
+    assert "IncompleteRead" in run.read_manifest()["scenarios"]["naive"]["reason"]
+    assert log.count("close naive") == 1 and log.count("start native") == 3
