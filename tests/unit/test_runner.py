@@ -199,3 +199,25 @@ def test_a_daemon_lost_while_importing_a_base_fails_only_its_scenario(setup, mon
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
     assert "IncompleteRead" in run.read_manifest()["scenarios"]["naive"]["reason"]
     assert log.count("close naive") == 1 and log.count("start native") == 3
+
+
+def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, log = setup(MATRIX.replace("repetitions: 6", "repetitions: {min: 4, max: 8, target_ci: 0.01}")
+                              .replace("rounds: 3", "rounds: 2"))
+    noisy = iter([0.5, 1.5, 0.7, 2.0, 0.9, 1.1] * 20)
+
+    def timing() -> BuildTiming:
+        seconds = next(noisy)
+        return BuildTiming(steps=(StepTiming(1, "RUN touch /x", seconds, True, None),), seconds=seconds, ok=True,
+                           error=None, image_id="abc")
+
+    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, build_log: timing())
+    assert execute().exit_code == 0
+    manifest = run.read_manifest()
+    for name in ("native", "naive"):
+        measured = [b for b in builds_of(run) if b["scenario"] == name and not b["warmup"]]
+        assert len(measured) == 8, "never settles, so it stops at max"
+        assert sorted(b["round"] for b in measured) == [1, 1, 2, 2, 3, 3, 4, 4]
+        assert [s["round"] for s in manifest["scenarios"][name]["sessions"]] == [1, 2, 3, 4]
+        assert manifest["scenarios"][name]["stop_reasons"]["tiny"].startswith("max reached")
+    assert sum(1 for p in manifest["plan"] if p["round"] > 2) == 8, "adaptive builds are added to the saved plan"
