@@ -17,10 +17,12 @@ from harness.leftovers import state_dir
 
 HELP = "run a matrix: time every build step on every scenario, keep raw samples, print a summary"
 DESCRIPTION = """\
-Run the builds a matrix plans: for each scenario, bring up its docker host (a private local dockerd, or a VM's
-daemon over SSH), check `docker info` against the scenario's `expect`, import each workload's generated base
-image, then time no-cache builds step by step. Every build is appended to RUN_DIR/samples.jsonl as soon as it
-finishes; RUN_DIR/manifest.json records the plan, the machine and every daemon. Progress goes to stderr; the
+Run the builds a matrix plans, in rounds (`rounds:` in the matrix, default 5): in each round every scenario, in a
+seeded order, brings up its docker host (a private local dockerd restarted on its kept data-root, or a VM's daemon
+over SSH), checks `docker info` against the scenario's `expect`, imports each workload's generated base image (once
+per scenario), then times its share of the no-cache builds step by step. Every build is appended to
+RUN_DIR/samples.jsonl as soon as it finishes; RUN_DIR/manifest.json records the plan, the machine and every daemon
+session. Progress goes to stderr; the
 summary and, last, `results: RUN_DIR` go to stdout.
 
 A run stopped by Ctrl-C, SIGTERM or even SIGKILL loses no finished build: run `harness cleanup` after a SIGKILL,
