@@ -212,8 +212,9 @@ class Runner:
     def _start_and_verify(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
                           session: dict[str, Any]) -> None:
         first = len(record["sessions"]) == 1 or "driver_status" not in record
+        filesystem = scenario.storage.filesystem
         self.progress.note(f"{scenario.name}: round {session['round']}: starting {scenario.host.type} host "
-                           f"({scenario.storage.driver}{', ' + scenario.storage.filesystem if scenario.storage.filesystem != 'host' else ''})")
+                           f"({scenario.storage.driver}{', ' + filesystem if filesystem != 'host' else ''})")
         began = time.perf_counter()
         host.start()
         session["daemon_start_s"] = round(time.perf_counter() - began, 3)

@@ -127,7 +127,8 @@ class SshDockerHost:
         result = run_remote(self.target, _facts_script(self.scenario.storage.driver == "devicemapper"))
         sections = _sections(result.stdout.decode(errors="replace"))
         facts: dict[str, Any] = {
-            "daemon_sessions": DAEMON_SESSIONS, "ssh_target": self.target.label, "docker_socket": self.remote_socket, "api_version": self.api_version,
+            "daemon_sessions": DAEMON_SESSIONS,
+            "ssh_target": self.target.label, "docker_socket": self.remote_socket, "api_version": self.api_version,
             "kernel": sections.get("kernel", "").strip() or None,
             "os_release": _key_values(sections.get("os-release", ""), "="),
             "overlay_parameters": _key_values(sections.get("overlay", ""), "="),

@@ -49,7 +49,7 @@ def build_lines(run_dir: Path) -> list[str]:
 
 
 def test_sigkill_then_cleanup_then_resume_loses_and_duplicates_nothing(harness: Harness) -> None:
-    """Killed in the middle of round 2 (rounds of 1 warmup + 2, then 2 and 2 builds: the 4th build is round 2's first)."""
+    """Killed in the middle of round 2 (rounds of 1 warmup + 2, then 2 and 2 builds: the 4th is round 2's first)."""
     matrix = matrix_with(harness.root, ["naive-xfs"], WORKLOAD, "repetitions: 6\nwarmup: 1\nrounds: 3\n", own=SLOW)
     process = harness.popen("run", str(matrix))
     run_dir = wait_for_builds(harness.results, 4, process)

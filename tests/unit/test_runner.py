@@ -50,8 +50,8 @@ class Quiet:
 
 
 def ok_timing() -> BuildTiming:
-    return BuildTiming(steps=(StepTiming(1, "FROM x", 0.01, True, None), StepTiming(2, "RUN touch /x", 0.5, True, None)),
-                       seconds=0.51, ok=True, error=None, image_id="abc")
+    steps = (StepTiming(1, "FROM x", 0.01, True, None), StepTiming(2, "RUN touch /x", 0.5, True, None))
+    return BuildTiming(steps=steps, seconds=0.51, ok=True, error=None, image_id="abc")
 
 
 @pytest.fixture
