@@ -3,9 +3,8 @@
 The run is cut into rounds. In each round every scenario gets one daemon session (its daemon restarted on the same
 data-root) and measures its share of the reps; the scenarios take turns in a seeded random order that changes from
 round to round, so drift between sessions (page cache, CPU frequency, a neighbour) spreads over all scenarios
-instead of reading as the difference between two of them. Every session starts with its warmups (a restarted
-daemon's first build is slower: README "Rounds"), so all rounds measure alike. Within a session the measured reps
-of all workloads run in a seeded random order, so drift within it spreads over workloads.
+instead of reading as the difference between two of them. Warmups run in each scenario's first session only. Within
+a session the measured reps of all workloads run in a seeded random order, so drift within it spreads over workloads.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any, Iterable
 class PlannedBuild:
     scenario: str
     workload: str
-    rep: int  # 1-based per (scenario, workload), in planned order (each session's warmups come first in it)
+    rep: int  # 1-based per (scenario, workload); warmups take the first numbers
     warmup: bool
     round: int = 1  # 1-based daemon session of the scenario this build runs in
 
@@ -45,11 +44,11 @@ def plan_order(scenarios: Iterable[str], workloads: list[str], reps: int, warmup
     plan: list[PlannedBuild] = []
     for number, share in enumerate(shares, start=1):
         for scenario in scenario_order(names, seed, number):
-            first = sum(shares[: number - 1]) + (number - 1) * warmup + 1  # after the earlier sessions' reps
-            plan += [PlannedBuild(scenario, w, rep, True, number) for w in workloads
-                     for rep in range(first, first + warmup)]
+            if number == 1:
+                plan += [PlannedBuild(scenario, w, rep, True, 1) for w in workloads for rep in range(1, warmup + 1)]
+            first = warmup + sum(shares[: number - 1]) + 1
             measured = [PlannedBuild(scenario, w, rep, False, number) for w in workloads
-                        for rep in range(first + warmup, first + warmup + share)]
+                        for rep in range(first, first + share)]
             random.Random(f"{seed}:{scenario}:{number}").shuffle(measured)
             plan += measured
     return plan

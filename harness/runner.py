@@ -178,8 +178,6 @@ class Runner:
             prepared = self._prepare(scenario, host, record, round_number)
             for planned in todo:
                 self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
-            for planned in self._warmups(scenario, round_number) if adaptive_share else []:
-                self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
             for _ in range(adaptive_share):
                 extra = [dataclasses.replace(p, round=round_number) for p in self._adaptive_builds(scenario)]
                 self.progress.add_total(len(extra))
@@ -288,18 +286,6 @@ class Runner:
             except CONNECTION_ERRORS as error:
                 return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
                                    error=f"the connection to the daemon broke during the build: {error}")
-
-    def _warmups(self, scenario: Scenario, round_number: int) -> list[PlannedBuild]:
-        """An adaptive session's warmups (planned sessions have theirs in the plan), added to the saved plan."""
-        warmups = []
-        for workload in self.matrix.workloads:
-            last = max((int(s["rep"]) for s in self.samples
-                        if (s["scenario"], s["workload"]) == (scenario.name, workload.name)), default=0)
-            warmups += [PlannedBuild(scenario.name, workload.name, last + i, True, round_number)
-                        for i in range(1, self.matrix.warmup + 1)]
-        self.progress.add_total(len(warmups))
-        self.manifest["plan"] += [p.as_dict() for p in warmups]
-        return warmups
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})

@@ -94,8 +94,7 @@ def test_each_scenario_gets_one_session_per_round_and_one_base_import(setup) -> 
     assert log.count("import") == 2, "the base is imported once per scenario, kept on its data-root"
     builds = builds_of(run)
     assert sorted((b["scenario"], b["rep"]) for b in builds) == [(s, r) for s in ("naive", "native")
-                                                                 for r in range(1, 10)]
-    assert sorted(b["round"] for b in builds if b["warmup"] and b["scenario"] == "native") == [1, 2, 3]
+                                                                 for r in range(1, 8)]
     manifest = run.read_manifest()
     assert manifest["rounds"] == 3 and manifest["control"] is None
     assert [s["round"] for s in manifest["scenarios"]["native"]["sessions"]] == [1, 2, 3]
@@ -123,7 +122,7 @@ def test_failed_warmups_are_recorded_but_do_not_fail_the_scenario(setup, monkeyp
     outcome = execute()
     assert outcome.exit_code == 0 and outcome.failed_builds == 0
     warmups = [b for b in builds_of(run) if b["warmup"]]
-    assert len(warmups) == 2 * 2 * 3 and not any(b["ok"] for b in warmups)
+    assert len(warmups) == 4 and not any(b["ok"] for b in warmups)
     assert all(b["error"] == "no space left on device" for b in warmups)
 
 
@@ -156,7 +155,7 @@ def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup, monke
     assert len(naive) == 1 and "connection reset by peer" in naive[0]["error"]
     assert "stopped answering" in run.read_manifest()["scenarios"]["naive"]["reason"]
     assert log.count("start naive") == 1 and log.count("close naive") == 1, "no more sessions once it failed"
-    assert log.count("start native") == 3 and len([b for b in builds_of(run) if b["scenario"] == "native"]) == 9
+    assert log.count("start native") == 3 and len([b for b in builds_of(run) if b["scenario"] == "native"]) == 7
 
 
 def test_results_that_cannot_be_written_stop_the_run_and_close_every_host(setup, monkeypatch: pytest.MonkeyPatch
@@ -184,7 +183,7 @@ def test_control_adds_an_independent_copy_of_the_baseline(setup) -> None:
     assert manifest["control"] == {"scenario": "native-aa", "of": "native"}
     assert manifest["scenarios"]["native-aa"]["control_of"] == "native"
     assert log.count("start native-aa") == 3 and log.count("import") == 3
-    assert len([b for b in builds_of(run) if b["scenario"] == "native-aa"]) == 9
+    assert len([b for b in builds_of(run) if b["scenario"] == "native-aa"]) == 7
 
 
 def test_a_daemon_lost_while_importing_a_base_fails_only_its_scenario(setup, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,8 +218,6 @@ def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup, monkeypatch:
         measured = [b for b in builds_of(run) if b["scenario"] == name and not b["warmup"]]
         assert len(measured) == 8, "never settles, so it stops at max"
         assert sorted(b["round"] for b in measured) == [1, 1, 2, 2, 3, 3, 4, 4]
-        warmups = [b for b in builds_of(run) if b["scenario"] == name and b["warmup"]]
-        assert sorted(b["round"] for b in warmups) == [1, 2, 3, 4], "adaptive sessions start with a warmup too"
         assert [s["round"] for s in manifest["scenarios"][name]["sessions"]] == [1, 2, 3, 4]
         assert manifest["scenarios"][name]["stop_reasons"]["tiny"].startswith("max reached")
-    assert sum(1 for p in manifest["plan"] if p["round"] > 2) == 2 * 2 * 3, "adaptive builds are added to the saved plan"
+    assert sum(1 for p in manifest["plan"] if p["round"] > 2) == 8, "adaptive builds are added to the saved plan"
