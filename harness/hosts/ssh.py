@@ -101,6 +101,7 @@ class SshDockerHost:
         self.api: docker.APIClient | None = None  # type: ignore[assignment]
         self.api_version: str | None = None
         self._forward: subprocess.Popen | None = None
+        self._prepared = False  # the first session made the work directory (and provisioned)
         self._ledger: Any = None
 
     @property
@@ -109,11 +110,13 @@ class SshDockerHost:
 
     def start(self) -> None:
         """Begin a session: the first one finds the machine (and provisions it); each one opens the forward."""
-        if self.target is None:
+        if not self._prepared:
+            self._prepared = True
             self.workspace.mkdir(parents=True, mode=0o700)
             self._record_workspace()
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            self.target = self._find_target()
+            if self.target is None:
+                self.target = self._find_target()
             if self._provisions():
                 provision(self.target, self.scenario, self._docker_user(), provision_scripts(self.scenario),
                           self.log_dir / f"{self.scenario.name}.provision.log")

@@ -103,6 +103,10 @@ def test_docker_api_ping_info_and_a_build_go_through_the_forward(root: Path, ssh
         assert any(row.get("TYPE") for row in facts["lsblk"])
         assert facts["ssh_target"] == "test sshd" and facts["docker_socket"] == str(remote_socket)
         pid = host._forward.pid
+        host.stop()  # the end of a round: the forward closes, the work directory stays for the next session
+        assert not host.socket_path.exists() and host.workspace.exists()
+        host.start()
+        assert host.api.ping() and host._forward.pid != pid, "the next session reopens the forward"
     finally:
         host.close()
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
