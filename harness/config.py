@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,10 @@ class Matrix:
     warmup: int
     seed: int  # the matrix's `order_seed`: plans the random build order
     files: tuple[Path, ...] = field(default=())  # every file read, for the run directory's copy
+    #: Daemon sessions per scenario; the measured reps are split over them (plan.py).
+    rounds: int = 1
+    #: The baseline scenario measured a second time as `<baseline>-aa` (an A/A control), or None.
+    control: str | None = None
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
@@ -224,6 +228,8 @@ def load_matrix(path: Path) -> Matrix:
     warmup = top.take("warmup", int, 1, check=between(0, MAX_WARMUP))
     _refuse_renamed(top, "seed", "order_seed", "it plans the random build order")
     seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
+    rounds = top.take("rounds", int, None, check=between(1, MAX_REPETITIONS))
+    control = top.take("control", bool, False)
     top.done()
 
     _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
@@ -234,8 +240,36 @@ def load_matrix(path: Path) -> Matrix:
     workloads = tuple(_workload_from(doc, index, entry) for index, entry in enumerate(workload_entries))
     _refuse_duplicates(doc, "workloads", [w.name for w in workloads])
     files = (path, *(s.file for s in scenarios), *_workload_files(path, workload_entries))
-    return Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
-                  repetitions=repetitions, warmup=warmup, seed=seed, files=files)
+    matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
+                    repetitions=repetitions, warmup=warmup, seed=seed, files=files,
+                    rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min))
+    if control:
+        if f"{baseline}-aa" in {s.name for s in scenarios}:
+            raise doc.error(("control",), f"the control scenario {baseline}-aa is already among the scenarios")
+        matrix = with_control(matrix)
+    return matrix
+
+
+#: Daemon sessions per scenario when the matrix does not say (see default_rounds).
+DEFAULT_ROUNDS = 5
+
+
+def default_rounds(reps: int) -> int:
+    """DEFAULT_ROUNDS sessions, or fewer when there are fewer reps (a session measures at least one).
+
+    More sessions replicate the session-level noise better (the analysis treats the round as the unit that
+    varies); each extra session costs a daemon stop and start.
+    """
+    return max(1, min(DEFAULT_ROUNDS, reps))
+
+
+def with_control(matrix: Matrix) -> Matrix:
+    """Add `<baseline>-aa`: the baseline scenario again, measured as an independent scenario (an A/A control)."""
+    baseline = matrix.scenario(matrix.baseline)
+    copy = replace(baseline, name=f"{baseline.name}-aa")
+    scenarios = list(matrix.scenarios)
+    scenarios.insert(scenarios.index(baseline) + 1, copy)
+    return replace(matrix, scenarios=tuple(scenarios), control=baseline.name)
 
 
 def load_scenario(path: Path) -> Scenario:

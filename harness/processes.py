@@ -58,7 +58,7 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
     while time.monotonic() < deadline:
         if _reap_or_gone(pid):
             return True
-        time.sleep(0.05)
+        time.sleep(0.01)  # a daemon session's stop waits on this: poll finely (a /proc read is microseconds)
     return _reap_or_gone(pid)
 
 

@@ -46,6 +46,7 @@ class Sample:
     ok: bool
     error: str | None
     ended_at: str
+    round: int = 1  # the scenario's daemon session (plan.py); schema-1 lines have none and ran as round 1
     schema: int = SCHEMA_VERSION
     round: int = 1  # 1-based daemon session; absent in schema-1 files
     builder: str = "classic"  # "classic" | "buildkit"
@@ -97,7 +98,7 @@ class RunDirectory:
             manifest = json.loads((self.path / MANIFEST).read_text())
         except json.JSONDecodeError as exc:
             raise InputError(f"{self.path / MANIFEST} is not valid JSON ({exc}); was it edited by hand?") from None
-        if manifest.get("schema") != SCHEMA_VERSION:
+        if manifest.get("schema") not in (1, SCHEMA_VERSION):
             raise InputError(f"{self.path / MANIFEST} has schema {manifest.get('schema')}, this harness reads "
                              f"{SCHEMA_VERSION}: use the harness version that wrote it ({manifest.get('harness_version')})")
         return manifest

@@ -1,13 +1,20 @@
-"""The run loop: matrix → scenario → host → workload → timed build → samples.
+"""The run loop: plan → rounds → daemon sessions → timed builds → samples.
 
-Each scenario gets its host (a private daemon, or a VM's daemon over SSH), which is verified against the scenario's
-`expect` before anything is measured; a scenario that fails or cannot run here is recorded with its reason and the
-run goes on with the next. Every finished build is appended to samples.jsonl at once, so nothing measured is lost
-when a run dies; `--resume` measures only the planned builds that have no `build` line yet.
+The plan (plan.py) cuts the run into rounds; in each round every scenario gets one daemon session, in a seeded
+order. A scenario's host is prepared at its first session (work directory, loop filesystem, base images) and kept
+until the run ends; each session restarts its daemon on that data-root and is verified against the scenario's
+`expect` before anything is measured. A scenario that fails (a daemon that dies, a build that cannot be cleaned
+up) or cannot run here is recorded with its reason, torn down, and the run goes on with the others. Every finished
+build is appended to samples.jsonl at once, so nothing measured is lost when a run dies; `--resume` measures
+only the planned builds that have no `build` line yet, in their planned rounds. Results that cannot be written
+stop the run (everything torn down, nothing already written lost).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import http.client
+import math
 import signal
 import time
 from contextlib import contextmanager
@@ -15,17 +22,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+import docker.errors
+import requests.exceptions
+import urllib3.exceptions
+
 from harness.adaptive import next_adaptive_builds
 from harness.build import BuildTiming, remove_image, timed_build
-from harness.config import Matrix, Scenario
-from harness.errors import HarnessError, InputError
+from harness.config import Matrix, Scenario, with_control
+from harness.errors import HarnessError, InputError, ResultsWriteError
 from harness.facts import docker_facts
 from harness.hosts import DockerHost, host_for
 from harness.hosts.local import ScenarioSkipped
-from harness.plan import PlannedBuild, completed_builds, plan_from_manifest, plan_order
+from harness.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
+                          scenario_order, sessions_of)
 from harness.results import RunDirectory, Sample, utc_now
 from harness.verify import expectation_mismatches
 from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
+
+#: What a daemon that died or hung up looks like to the client (besides APIError, which timed_build records).
+#: docker-py reads build streams from urllib3 directly, so a connection cut mid-stream arrives unwrapped.
+CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
+                     urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
 class Progress(Protocol):
@@ -56,14 +73,28 @@ class RunOutcome:
         return 1 if self.failed_builds or "failed" in statuses else 0
 
 
+class DaemonLost(HarnessError):
+    """The scenario's daemon died or stopped answering: the scenario fails, the run goes on."""
+
+
 class Runner:
     def __init__(self, matrix: Matrix, run: RunDirectory, progress: Progress, work_dir: Path,
                  only: tuple[str, ...] = ()):
+        self.manifest = run.read_manifest()
+        if self.manifest.get("control") and matrix.control is None:
+            matrix = with_control(matrix)  # resuming a run started with --control
         self.matrix, self.run, self.progress, self.work_dir = matrix, run, progress, work_dir
         self.scenarios = [s for s in matrix.scenarios if not only or s.name in only]
-        self.manifest = run.read_manifest()
+        unknown = [s.name for s in self.scenarios if s.name not in self.manifest["scenarios"]]
+        if unknown:
+            raise InputError(f"{run.path} was started without scenario {unknown[0]} (--control?): resume it with "
+                             f"the options it was started with")
         self.samples = run.read_samples()
         self.failed_builds = sum(1 for s in self.samples if s["kind"] == "build" and not s["ok"] and not s["warmup"])
+        self.hosts: dict[str, DockerHost] = {}  # prepared at a scenario's first session, closed at the end
+        self.prepared: dict[str, dict[str, PreparedWorkload]] = {}
+        self.given_up: set[str] = set()  # failed or skipped in this run: no more sessions
+        self.measured: set[str] = set()  # had a session in this run
 
     def execute(self) -> RunOutcome:
         plan = self._plan()
@@ -73,125 +104,216 @@ class Runner:
                             done=sum(1 for p in plan if p.scenario in names and p.key in done))
         interrupted = True
         try:
-            for scenario in self.scenarios:
-                self._run_scenario(scenario, [p for p in plan if p.scenario == scenario.name and p.key not in done])
+            for round_number, name, builds in sessions_of(plan):
+                todo = [p for p in builds if p.key not in done]
+                if name in names and todo:
+                    self._session(self.matrix.scenario(name), round_number, todo)
+            self._adaptive_rounds(max((p.round for p in plan), default=0) + 1)
             interrupted = False
         finally:
             self.progress.close()
+            with signals_deferred():
+                self._close_hosts()
             self._finish(interrupted)
-        status = {name: self.manifest["scenarios"][name]["status"] for name in names}
-        return RunOutcome(self.run.path, self.failed_builds, status)
+        return RunOutcome(self.run.path, self.failed_builds, self._statuses(names))
 
     def _plan(self) -> list[PlannedBuild]:
         if self.manifest["plan"]:
             return plan_from_manifest(self.manifest["plan"])
         plan = plan_order([s.name for s in self.matrix.scenarios], [w.name for w in self.matrix.workloads],
-                          self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed)
+                          self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds)
         self.manifest["plan"] = [p.as_dict() for p in plan]
-        self.run.write_manifest(self.manifest)
+        self.manifest["rounds"] = max(p.round for p in plan)
+        control = self.matrix.control
+        self.manifest["control"] = {"scenario": f"{control}-aa", "of": control} if control else None
+        if control:
+            self.manifest["scenarios"][f"{control}-aa"]["control_of"] = control
+        self._save()
         return plan
 
-    def _run_scenario(self, scenario: Scenario, todo: list[PlannedBuild]) -> None:
-        record = self.manifest["scenarios"][scenario.name]
-        if not todo and not self._adaptive_builds(scenario):
-            self.progress.note(f"{scenario.name}: every planned build is in this run directory already")
-            return
-        record.update(status="running", reason=None, started_at=utc_now())
-        self._save()
-        host = host_for(scenario, self.work_dir, self.run.logs)
-        try:
-            self._start_and_verify(scenario, host, record)
-            self._measure(scenario, host, todo, record)
+    def _statuses(self, names: set[str]) -> dict[str, str]:
+        """Scenarios measured in this run end `ok` or `failed` (unless given up earlier with their reason)."""
+        for name in self.measured - self.given_up:
+            record = self.manifest["scenarios"][name]
             failed = record.get("failed_builds", 0)
             record.update(status="failed" if failed else "ok",
                           reason=f"{failed} builds failed: their errors are in samples.jsonl and "
-                                 f"logs/{scenario.name}.build.log" if failed else None)
+                                 f"logs/{name}.build.log" if failed else None)
+        for name in names - self.measured - self.given_up:
+            self.progress.note(f"{name}: every planned build is in this run directory already")
+        self._save()
+        return {name: self.manifest["scenarios"][name]["status"] for name in names}
+
+    def _adaptive_rounds(self, round_number: int) -> None:
+        """Adaptive reps: after the planned rounds, more rounds of the same size for the cells not yet settled."""
+        if self.matrix.repetitions.target_ci is None:
+            return
+        share = math.ceil(self.matrix.repetitions.min / max(1, self.manifest.get("rounds") or 1))
+        while True:
+            order = [self.matrix.scenario(n) for n in scenario_order([s.name for s in self.scenarios],
+                                                                      self.matrix.seed, round_number)]
+            wanting = [s for s in order if s.name not in self.given_up and self._adaptive_builds(s)]
+            if not wanting:
+                return
+            for scenario in wanting:
+                self._session(scenario, round_number, [], adaptive_share=share)
+            round_number += 1
+
+    def _session(self, scenario: Scenario, round_number: int, todo: list[PlannedBuild],
+                 adaptive_share: int = 0) -> None:
+        """One daemon session: start (and verify), measure `todo` (and adaptive extras), stop."""
+        if scenario.name in self.given_up:
+            return
+        record = self.manifest["scenarios"][scenario.name]
+        if scenario.name not in self.measured:
+            self.measured.add(scenario.name)
+            record.update(status="running", reason=None, started_at=utc_now())
+        session: dict[str, Any] = {"round": round_number, "started_at": utc_now(), "builds": 0}
+        record.setdefault("sessions", []).append(session)
+        self._save()
+        host = self.hosts.get(scenario.name) or self.hosts.setdefault(
+            scenario.name, host_for(scenario, self.work_dir, self.run.logs))
+        try:
+            self._start_and_verify(scenario, host, record, session)
+            prepared = self._prepare(scenario, host, record, round_number)
+            for planned in todo:
+                self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
+            for _ in range(adaptive_share):
+                extra = [dataclasses.replace(p, round=round_number) for p in self._adaptive_builds(scenario)]
+                self.progress.add_total(len(extra))
+                self.manifest["plan"] += [p.as_dict() for p in extra]
+                for planned in extra:
+                    self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
+        except ResultsWriteError:
+            raise
         except ScenarioSkipped as reason:
-            record.update(status="skipped", reason=str(reason))
-            self.progress.note(f"{scenario.name}: skipped — {reason}")
+            self._give_up(scenario, record, "skipped", str(reason))
         except HarnessError as error:
-            record.update(status="failed", reason=str(error))
-            self.progress.note(f"{scenario.name}: FAILED — {error}")
+            self._give_up(scenario, record, "failed", str(error))
+        except CONNECTION_ERRORS as error:  # e.g. the daemon died while a base image was imported
+            self._give_up(scenario, record, "failed", f"the daemon stopped answering ({type(error).__name__}: "
+                          f"{error}); see logs/{scenario.name}.dockerd.log")
         except BaseException:
             record.update(status="interrupted", reason="the run was interrupted")
             raise
         finally:
             with signals_deferred():
-                self._stop(scenario, host, record)
-            record["ended_at"] = utc_now()
+                self._stop(scenario, host, record, session)
+                if scenario.name in self.given_up:
+                    self._close_host(scenario.name)
+            record["ended_at"] = session["ended_at"] = utc_now()
             self._save()
 
-    def _start_and_verify(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> None:
-        self.progress.note(f"{scenario.name}: starting {scenario.host.type} host ({scenario.storage.driver}"
-                           f"{', ' + scenario.storage.filesystem if scenario.storage.filesystem != 'host' else ''})")
+    def _give_up(self, scenario: Scenario, record: dict[str, Any], status: str, reason: str) -> None:
+        self.given_up.add(scenario.name)
+        record.update(status=status, reason=reason)
+        self.progress.note(f"{scenario.name}: {'skipped' if status == 'skipped' else 'FAILED'} — {reason}")
+
+    def _start_and_verify(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
+                          session: dict[str, Any]) -> None:
+        first = len(record["sessions"]) == 1 or "driver_status" not in record
+        filesystem = scenario.storage.filesystem
+        self.progress.note(f"{scenario.name}: round {session['round']}: starting {scenario.host.type} host "
+                           f"({scenario.storage.driver}{', ' + filesystem if filesystem != 'host' else ''})")
+        began = time.perf_counter()
         host.start()
-        record.update(host.facts())
-        record.update(docker_facts(host.api))
-        status = record["driver_status"]
-        shown = ", ".join(f"{k}: {v}" for k, v in status.items() if k in ("Driver", "Backing Filesystem",
-                                                                          "Native Overlay Diff"))
-        self.progress.note(f"{scenario.name}: ready ({shown})")
+        session["daemon_start_s"] = round(time.perf_counter() - began, 3)
+        facts = docker_facts(host.api)
+        if first:
+            record.update(host.facts())
+            record.update(facts)
+        status = facts["driver_status"]
         mismatches = expectation_mismatches(scenario.expect, status)
         if mismatches:
             raise HarnessError(f"{scenario.file.name}: the daemon is not what the scenario expects: "
                                + "; ".join(mismatches))
+        if first:
+            shown = ", ".join(f"{k}: {v}" for k, v in status.items() if k in ("Driver", "Backing Filesystem",
+                                                                              "Native Overlay Diff"))
+            self.progress.note(f"{scenario.name}: ready ({shown})")
 
-    def _measure(self, scenario: Scenario, host: DockerHost, todo: list[PlannedBuild],
-                 record: dict[str, Any]) -> None:
-        prepared = self._prepare(scenario, host, record)
-        timings = record.setdefault("timing", {"builds_s": 0.0, "between_builds_s": 0.0, "builds": 0})
-        for planned in todo:
-            self._build_once(scenario, host, prepared[planned.workload], planned, timings, record)
-        while extra := self._adaptive_builds(scenario):
-            self.progress.add_total(len(extra))
-            self.manifest["plan"] += [p.as_dict() for p in extra]
-            for planned in extra:
-                self._build_once(scenario, host, prepared[planned.workload], planned, timings, record)
-
-    def _prepare(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> dict[str, PreparedWorkload]:
+    def _prepare(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
+                 round_number: int) -> dict[str, PreparedWorkload]:
+        """Import each workload's base once per scenario (the data-root keeps it from session to session)."""
+        if scenario.name in self.prepared:
+            return self.prepared[scenario.name]
         prepared = {}
         imports = record.setdefault("base_import_s", {})
         for workload in self.matrix.workloads:
             self.progress.note(f"{scenario.name}: importing base of {workload.name} "
                                f"({workload.base.files} files of {workload.base.file_size} B)")
             imports[workload.name] = import_base(host.api, workload)
+            record.setdefault("base_imports", []).append({"workload": workload.name, "round": round_number,
+                                                          "seconds": round(imports[workload.name], 3)})
             context = write_context(workload, self.run.path / "contexts")
             prepared[workload.name] = PreparedWorkload(workload, base_tag(workload), build_tag(workload), context,
                                                        imports[workload.name])
+        self.prepared[scenario.name] = prepared
         return prepared
 
     def _build_once(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload, planned: PlannedBuild,
-                    timings: dict[str, Any], record: dict[str, Any]) -> None:
+                    record: dict[str, Any], session: dict[str, Any]) -> None:
         began = time.perf_counter()
-        log_path = self.run.logs / f"{scenario.name}.build.log"
-        with log_path.open("a") as log:
-            log.write(f"\n=== {utc_now()} {planned.workload} rep {planned.rep}{' (warmup)' if planned.warmup else ''}\n")
-            timing = timed_build(host.api, prepared.context_tar, prepared.build_tag, log)
+        timing = self._timed(scenario, host, prepared, planned)
         samples = samples_of(self.run.run_id, planned, timing)
         self.run.append_samples(samples)
-        self.samples += [s.__dict__ for s in samples]
-        remove_image(host.api, prepared.build_tag, failed=not timing.ok)
+        self.samples += [dataclasses.asdict(s) for s in samples]
         if not timing.ok and not planned.warmup:
             self.failed_builds += 1
             record["failed_builds"] = record.get("failed_builds", 0) + 1
+        self.progress.build_done(planned, timing)
+        try:
+            remove_image(host.api, prepared.build_tag, failed=not timing.ok)
+        except CONNECTION_ERRORS as error:
+            raise DaemonLost(f"the daemon stopped answering after {planned.workload} rep {planned.rep} "
+                             f"(removing its image failed: {error}); see logs/{scenario.name}.dockerd.log") from None
+        timings = record.setdefault("timing", {"builds_s": 0.0, "between_builds_s": 0.0, "builds": 0})
         timings["builds"] += 1
         timings["builds_s"] += timing.seconds
         timings["between_builds_s"] += time.perf_counter() - began - timing.seconds
-        self.progress.build_done(planned, timing)
+        session["builds"] += 1
+
+    def _timed(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload,
+               planned: PlannedBuild) -> BuildTiming:
+        """One timed build; a connection that breaks (a dying daemon) is a failed build with the reason."""
+        log_path = self.run.logs / f"{scenario.name}.build.log"
+        began = time.perf_counter()
+        with log_path.open("a") as log:
+            log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} rep {planned.rep}"
+                      f"{' (warmup)' if planned.warmup else ''}\n")
+            try:
+                return timed_build(host.api, prepared.context_tar, prepared.build_tag, log)
+            except CONNECTION_ERRORS as error:
+                return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
+                                   error=f"the connection to the daemon broke during the build: {error}")
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})
         return next_adaptive_builds(scenario.name, [w.name for w in self.matrix.workloads], self.matrix.repetitions,
                                     self.matrix.warmup, self.samples, reasons)
 
-    def _stop(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> None:
+    def _stop(self, scenario: Scenario, host: DockerHost, record: dict[str, Any], session: dict[str, Any]) -> None:
         began = time.perf_counter()
         try:
             host.stop()
-            record["daemon_stop_s"] = time.perf_counter() - began
+            session["daemon_stop_s"] = round(time.perf_counter() - began, 3)
         except HarnessError as error:
             record["cleanup_problem"] = str(error)
             self.progress.note(f"{scenario.name}: {error}")
+
+    def _close_host(self, name: str) -> None:
+        host = self.hosts.pop(name, None)
+        if host is None:
+            return
+        try:
+            host.close()
+        except HarnessError as error:
+            self.manifest["scenarios"][name]["cleanup_problem"] = str(error)
+            self.progress.note(f"{name}: {error}")
+
+    def _close_hosts(self) -> None:
+        for name in list(self.hosts):
+            self._close_host(name)
 
     def _finish(self, interrupted: bool) -> None:
         self.manifest["ended_at"] = utc_now()
@@ -206,7 +328,7 @@ def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming) -> list[
     """The step lines and the build line of one build, in the samples.jsonl contract."""
     ended = utc_now()
     common = dict(run_id=run_id, scenario=planned.scenario, workload=planned.workload, rep=planned.rep,
-                  warmup=planned.warmup, ended_at=ended)
+                  warmup=planned.warmup, ended_at=ended, round=planned.round)
     steps = [Sample(**common, kind="step", step=s.index, instruction=s.instruction, text=s.text, seconds=s.seconds,
                     ok=s.ok, error=s.error) for s in timing.steps]
     build = Sample(**common, kind="build", step=None, instruction=None, text=None, seconds=timing.seconds,

@@ -67,4 +67,4 @@ def _with_scenario(path: Path, work_dir: Path, report):
             host.start()
             return report(host.api)
         finally:
-            host.stop()
+            host.close()

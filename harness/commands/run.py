@@ -14,10 +14,12 @@ from harness.leftovers import abandoned_ledgers, run_lock
 
 HELP = "run a matrix: time every build step on every scenario, keep raw samples, print a summary"
 DESCRIPTION = """\
-Run the builds a matrix plans: for each scenario, bring up its docker host (a private local dockerd, or a VM's
-daemon over SSH), check `docker info` against the scenario's `expect`, import each workload's generated base
-image, then time no-cache builds step by step. Every build is appended to RUN_DIR/samples.jsonl as soon as it
-finishes; RUN_DIR/manifest.json records the plan, the machine and every daemon. Progress goes to stderr; the
+Run the builds a matrix plans, in rounds (`rounds:` in the matrix, default 5): in each round every scenario, in a
+seeded order, brings up its docker host (a private local dockerd restarted on its kept data-root, or a VM's daemon
+over SSH), checks `docker info` against the scenario's `expect`, imports each workload's generated base image (once
+per scenario), then times its share of the no-cache builds step by step. Every build is appended to
+RUN_DIR/samples.jsonl as soon as it finishes; RUN_DIR/manifest.json records the plan, the machine and every daemon
+session. Progress goes to stderr; the
 summary and, last, `results: RUN_DIR` go to stdout.
 
 A run stopped by Ctrl-C, SIGTERM or even SIGKILL loses no finished build: run `harness cleanup` after a SIGKILL,
@@ -38,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", type=int, metavar="N", help="measured repetitions per cell, overriding the matrix")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue an interrupted run: measure only the planned builds it lacks")
+    parser.add_argument("--control", action="store_true",
+                        help="also measure the baseline as an independent copy, <baseline>-aa (an A/A control: "
+                             "the run's measured noise floor); same as `control: true` in the matrix")
     parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
                         help="where private daemons keep their data and loop files (default: /var/lib/harness)")
 
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.results import RunDirectory
     from harness.runner import Runner, check_selection
 
-    matrix = _with_reps(load_matrix(args.file), args.reps)
+    matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
     only = tuple(args.only)
     check_selection(matrix, only)
     _check_machine(matrix, only)
@@ -101,6 +106,12 @@ def _refuse_leftovers() -> None:
         raise EnvironmentNotAble(f"a killed run left daemons, mounts or kernel settings behind ({left[0].path}"
                                  f"{f' and {len(left) - 1} more' if len(left) > 1 else ''}): run `harness cleanup` "
                                  "first, then run again")
+
+
+def _with_control(matrix: Matrix, control: bool) -> Matrix:
+    from harness.config import with_control  # noqa: PLC0415
+
+    return with_control(matrix) if control and matrix.control is None else matrix
 
 
 def _resumed(path: Path, matrix: Matrix):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harness.config import load_matrix
@@ -29,4 +30,14 @@ def run(args: argparse.Namespace) -> int:
               f" on {scenario.storage.filesystem} filesystem")
     for workload in matrix.workloads:
         print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
+    print(f"  rounds: {matrix.rounds} daemon sessions per scenario"
+          + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
+    if reps.min < FEW_REPS:
+        print(f"{args.file}: warning: repetitions {reps.min} is below {FEW_REPS}: the summary will have no 95 % "
+              f"intervals of medians and no ratio intervals (they need 6 samples), and no test at all below 4; "
+              f"use repetitions: 10", file=sys.stderr)
     return 0
+
+
+#: Below this many measured reps the distribution-free 95 % CI of a median does not exist.
+FEW_REPS = 6

@@ -1,8 +1,11 @@
 """Docker hosts: where a scenario's daemon lives. Each backend is one module behind the `DockerHost` interface.
 
-The runner only sees this interface: `start()` brings the daemon up (or connects to it), `api` is a
-low-level docker client on a unix socket, `facts()` describes the machine for the manifest, `stop()` undoes
-everything `start()` did and never raises over an earlier error.
+The runner only sees this interface. A host serves one daemon session per round: `start()` begins a session
+(the first call also prepares what the whole run keeps: work directory, loop filesystem, data-root), `api` is a
+low-level docker client on a unix socket, `facts()` describes the machine for the manifest, `stop()` ends the
+session and keeps the data-root for the next one, `close()` ends any session and undoes everything the first
+`start()` prepared. `stop()` and `close()` never raise over an earlier error. A backend that cannot restart its
+daemon per session says why in `facts()["daemon_sessions"]` and keeps one daemon (reconnecting per session).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class DockerHost(Protocol):
     def facts(self) -> dict[str, Any]: ...
 
     def stop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def host_for(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:

@@ -2,8 +2,10 @@
 
 It owns a randomly named work directory (data-root, exec-root, pidfile, socket, generated config file), never the
 system daemon's paths, listens on a unix socket only (mode 0600, inside a 0700 directory), and has no bridge, no
-iptables and no TCP listener. Every step of `start()` is written to the ledger before it happens, so `stop()` — or
-`harness cleanup` after a SIGKILL — can undo exactly what was done.
+iptables and no TCP listener. Every step of `start()` is written to the ledger before it happens, so `stop()` and
+`close()` — or `harness cleanup` after a SIGKILL — can undo exactly what was done. Each `start()`/`stop()` pair is
+one daemon session on the same data-root (the knobs are set for the session and restored after it); the work
+directory and its loop filesystem live from the first `start()` until `close()`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from harness.hosts.api import client_api_version, ping
 from harness.knobs import apply_knobs, read_overlay_parameters, restore_knobs
 from harness.leftovers import Ledger
 from harness.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
-from harness.processes import stop_process, stop_processes_referencing
+from harness.processes import command_line, processes_referencing, stop_process, stop_processes_referencing
 
 READY_DEADLINE_S = 60.0
 POLL_INTERVAL_S = 0.1
@@ -50,24 +52,31 @@ class LocalDaemon:
         self.start_seconds: float | None = None
         self._knob_originals: dict[str, str] = {}
         self._loop_image: Path | None = None
+        self._prepared = False  # the work directory exists: from the first start() until close()
+        self._config_file: Path | None = None
 
     def start(self) -> None:
-        check_prerequisites(self.scenario)
-        if len(str(self.socket_path)) > MAX_SOCKET_PATH:
-            raise EnvironmentNotAble(f"the work directory {self.workspace} makes socket paths too long for unix "
-                                     f"sockets: use a shorter --work-dir")
+        """Begin a daemon session: the first one makes the work directory (and loop filesystem) kept for the run."""
+        if not self._prepared:
+            self._prepare()
         began = time.perf_counter()
-        self.workspace.mkdir(parents=True, mode=0o700)
-        self.ledger.record(kind="workspace", path=str(self.workspace))
-        data_root = self._prepare_data_root()
-        config_file = self._write_config(data_root)
         self._knob_originals = apply_knobs(self.scenario.overlay.as_dict(), self.ledger)
-        self._spawn(config_file)
+        self._spawn(self._config_file)
         server_api = self._wait_until_ready()
         os.chmod(self.socket_path, 0o600)
         self.api = docker.APIClient(base_url=f"unix://{self.socket_path}",
                                     version=client_api_version(server_api, self.scenario.name), timeout=API_TIMEOUT_S)
         self.start_seconds = time.perf_counter() - began
+
+    def _prepare(self) -> None:
+        check_prerequisites(self.scenario)
+        if len(str(self.socket_path)) > MAX_SOCKET_PATH:
+            raise EnvironmentNotAble(f"the work directory {self.workspace} makes socket paths too long for unix "
+                                     f"sockets: use a shorter --work-dir")
+        self.workspace.mkdir(parents=True, mode=0o700)
+        self.ledger.record(kind="workspace", path=str(self.workspace))
+        self._prepared = True
+        self._config_file = self._write_config(self._prepare_data_root())
 
     def facts(self) -> dict[str, Any]:
         return {"kernel": os.uname().release, "overlay_parameters": read_overlay_parameters(),
@@ -75,18 +84,45 @@ class LocalDaemon:
                 "backing_filesystem": self.scenario.storage.filesystem, "daemon_log": self.log_path.name}
 
     def stop(self) -> None:
-        """Undo `start()` in reverse; report what could not be undone without hiding an earlier error."""
+        """End the session: stop dockerd and what it started, restore the knobs; the data-root stays for the next."""
         problems = []
         if self.api is not None:
             self.api.close()
+            self.api = None  # type: ignore[assignment]
         if self.process is not None:
+            problems += self._stop_idle_containerd()
             if not stop_process(self.process.pid, grace_s=30.0):
                 problems.append(f"dockerd {self.process.pid} would not stop")
             self.ledger.forget(kind="daemon", pid=self.process.pid)
             self.process = None
-        problems += teardown_workspace(self.workspace, self._loop_image, self.ledger)
+            problems += [f"process {pid} would not stop" for pid in stop_processes_referencing(self.workspace)]
         restore_knobs(self._knob_originals, self.ledger)
         self._knob_originals = {}
+        self._raise_if(problems)
+
+    def _stop_idle_containerd(self) -> list[str]:
+        """Stop our containerd first when no container runs: saves a second on every session's stop.
+
+        dockerd stops its containerd and then polls once a second until it is gone (moby's
+        libcontainerd/supervisor stopDaemon), a 1 s floor under every stop. Between builds no container runs and
+        containerd is the only process naming our exec-root. During a build (an interrupted run) a container's
+        shim names it too: then dockerd must stop the container itself, so it is left to do everything.
+        """
+        pids = processes_referencing(self.workspace / "exec")
+        if any("containerd-shim" in command_line(pid) for pid in pids):
+            return []
+        return [f"containerd {pid} would not stop" for pid in pids if not stop_process(pid, grace_s=10.0)]
+
+    def close(self) -> None:
+        """End any session, then undo `_prepare()`: unmount, free the loop file, delete the work directory."""
+        try:
+            self.stop()
+        finally:
+            if self._prepared:
+                self._prepared = False
+                self._raise_if(teardown_workspace(self.workspace, self._loop_image, self.ledger))
+
+    def _raise_if(self, problems: list[str]) -> None:
         if problems:
             raise HarnessError(f"cleanup of {self.scenario.name} left things behind: {'; '.join(problems)}; "
                                f"run `harness cleanup`")

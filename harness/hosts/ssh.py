@@ -36,6 +36,9 @@ API_TIMEOUT_S = 3600
 MAX_SOCKET_PATH = 100
 #: Left on the machine by provision/20-kernel.sh when a new kernel waits for a reboot (/run empties at boot).
 REBOOT_MARKER = "/run/harness-reboot-required"
+#: Why a round reopens the forward but does not restart the machine's daemon (recorded in the manifest).
+DAEMON_SESSIONS = ("one daemon for the whole run, reconnected each round: the daemon is the machine's own service, "
+                   "configured by provisioning, and restarting it needs root on a machine the harness does not own")
 #: Options for every ssh call: never prompt, fail fast, notice a dead peer, say why (vagrant's ssh-config has
 #: LogLevel FATAL, which would hide "Permission denied"; a refused forward — "open failed" — is logged at INFO).
 #: The command line wins over an -F file, so these hold for both backends.
@@ -99,6 +102,7 @@ class SshDockerHost:
         self.api: docker.APIClient | None = None  # type: ignore[assignment]
         self.api_version: str | None = None
         self._forward: subprocess.Popen | None = None
+        self._prepared = False  # the first session made the work directory (and provisioned)
         self._ledger: Any = None
 
     @property
@@ -106,14 +110,17 @@ class SshDockerHost:
         return self.scenario.host.docker_socket  # type: ignore[union-attr]
 
     def start(self) -> None:
-        self.workspace.mkdir(parents=True, mode=0o700)
-        self._record_workspace()
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        if self.target is None:
-            self.target = self._find_target()
-        if self._provisions():
-            provision(self.target, self.scenario, self._docker_user(), provision_scripts(self.scenario),
-                      self.log_dir / f"{self.scenario.name}.provision.log")
+        """Begin a session: the first one finds the machine (and provisions it); each one opens the forward."""
+        if not self._prepared:
+            self._prepared = True
+            self.workspace.mkdir(parents=True, mode=0o700)
+            self._record_workspace()
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            if self.target is None:
+                self.target = self._find_target()
+            if self._provisions():
+                provision(self.target, self.scenario, self._docker_user(), provision_scripts(self.scenario),
+                          self.log_dir / f"{self.scenario.name}.provision.log")
         self._open_forward()
         self.api = docker.APIClient(base_url=f"unix://{self.socket_path}", version=self.api_version,
                                     timeout=API_TIMEOUT_S)
@@ -124,6 +131,7 @@ class SshDockerHost:
         result = run_remote(self.target, _facts_script(self.scenario.storage.driver == "devicemapper"))
         sections = _sections(result.stdout.decode(errors="replace"))
         facts: dict[str, Any] = {
+            "daemon_sessions": DAEMON_SESSIONS,
             "ssh_target": self.target.label, "docker_socket": self.remote_socket, "api_version": self.api_version,
             "kernel": sections.get("kernel", "").strip() or None,
             "os_release": _key_values(sections.get("os-release", ""), "="),
@@ -137,7 +145,7 @@ class SshDockerHost:
         return facts
 
     def stop(self) -> None:
-        """Close the client, end our ssh (by its pid), remove the socket; never raises over an earlier error."""
+        """End the session: close the client and end our ssh (by its pid); never raises over an earlier error."""
         problems = []
         if self.api is not None:
             self.api.close()
@@ -147,15 +155,21 @@ class SshDockerHost:
                 problems.append(f"ssh {self._forward.pid} would not stop")
             self._forward = None
         self.socket_path.unlink(missing_ok=True)
-        for leftover in (self.workspace / "ssh_config",):
-            leftover.unlink(missing_ok=True)
-        if self.workspace.exists() and not any(self.workspace.iterdir()):
-            self.workspace.rmdir()
-            if self._ledger is not None:
-                self._ledger.forget(kind="workspace", path=str(self.workspace))
         if problems:
             raise HarnessError(f"cleanup of {self.scenario.name} left things behind: {'; '.join(problems)}; "
                                f"run `harness cleanup`")
+
+    def close(self) -> None:
+        """End any session and remove our work directory (the machine and its daemon are left as they were)."""
+        try:
+            self.stop()
+        finally:
+            for leftover in (self.workspace / "ssh_config",):
+                leftover.unlink(missing_ok=True)
+            if self.workspace.exists() and not any(self.workspace.iterdir()):
+                self.workspace.rmdir()
+                if self._ledger is not None:
+                    self._ledger.forget(kind="workspace", path=str(self.workspace))
 
     # Hooks the Vagrant backend replaces.
 

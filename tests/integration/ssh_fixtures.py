@@ -133,7 +133,7 @@ def private_daemon(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         daemon.start()
         yield daemon.socket_path
     finally:
-        daemon.stop()
+        daemon.close()
 
 
 def checked_root(prefix: str) -> Iterator[Path]:
@@ -146,12 +146,12 @@ def checked_root(prefix: str) -> Iterator[Path]:
 
 
 def refusal_of(host: DockerHost) -> EnvironmentNotAble:
-    """The EnvironmentNotAble that `host.start()` must raise; the host is stopped either way."""
+    """The EnvironmentNotAble that `host.start()` must raise; the host is closed either way."""
     try:
         with pytest.raises(EnvironmentNotAble) as refusal:
             host.start()
     finally:
-        host.stop()
+        host.close()
     return refusal.value
 
 

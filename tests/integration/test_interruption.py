@@ -49,9 +49,10 @@ def build_lines(run_dir: Path) -> list[str]:
 
 
 def test_sigkill_then_cleanup_then_resume_loses_and_duplicates_nothing(harness: Harness) -> None:
-    matrix = matrix_with(harness.root, ["naive-xfs"], WORKLOAD, "repetitions: 6\nwarmup: 1\n", own=SLOW)
+    """Killed in the middle of round 2 (rounds of 1 warmup + 2, then 2 and 2 builds: the 4th is round 2's first)."""
+    matrix = matrix_with(harness.root, ["naive-xfs"], WORKLOAD, "repetitions: 6\nwarmup: 1\nrounds: 3\n", own=SLOW)
     process = harness.popen("run", str(matrix))
-    run_dir = wait_for_builds(harness.results, 2, process)
+    run_dir = wait_for_builds(harness.results, 4, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     raw = (run_dir / "samples.jsonl").read_bytes()
@@ -72,8 +73,12 @@ def test_sigkill_then_cleanup_then_resume_loses_and_duplicates_nothing(harness: 
     assert run_dir_of(resumed.stdout) == run_dir
     after = (run_dir / "samples.jsonl").read_bytes()
     assert after.startswith(before), "samples written before the kill were changed"
-    reps = [json.loads(line)["rep"] for line in build_lines(run_dir)]
-    assert sorted(reps) == list(range(1, 8)), reps
+    builds = [json.loads(line) for line in build_lines(run_dir)]
+    assert sorted(b["rep"] for b in builds) == list(range(1, 8)), builds
+    assert sorted(b["round"] for b in builds if not b["warmup"]) == [1, 1, 2, 2, 3, 3]
+    record = manifest_of(run_dir)["scenarios"]["naive-xfs"]
+    assert [s["round"] for s in record["sessions"]] == [1, 2, 2, 3], "resume continues round 2, then round 3"
+    assert [i["round"] for i in record["base_imports"]] == [1, 2], "cleanup removed the data-root: imported again"
     assert manifest_of(run_dir)["status"] == "complete"
 
 

@@ -71,7 +71,7 @@ def test_a_provisioned_ssh_host_runs_the_scripts_then_forwards(root: Path, sshd:
         host.start()
         assert host.api.info()["Driver"] == "overlay2"
     finally:
-        host.stop()
+        host.close()
     log = (root / "logs" / "server.provision.log").read_text()
     assert log.index("--- 10-first.sh on test sshd (exit 0)") < log.index("--- 20-second.sh on test sshd (exit 0)")
     env = provision_env(scenario, "root")

@@ -103,11 +103,15 @@ def test_docker_api_ping_info_and_a_build_go_through_the_forward(root: Path, ssh
         assert any(row.get("TYPE") for row in facts["lsblk"])
         assert facts["ssh_target"] == "test sshd" and facts["docker_socket"] == str(remote_socket)
         pid = host._forward.pid
+        host.stop()  # the end of a round: the forward closes, the work directory stays for the next session
+        assert not host.socket_path.exists() and host.workspace.exists()
+        host.start()
+        assert host.api.ping() and host._forward.pid != pid, "the next session reopens the forward"
     finally:
-        host.stop()
+        host.close()
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     assert not host.socket_path.exists() and not host.workspace.exists()
-    host.stop()  # a second stop is harmless
+    host.close()  # a second close is harmless
 
 
 def test_the_vagrant_backend_reaches_a_running_vm_through_its_ssh_config(root: Path, sshd: LoopbackSshd,
@@ -140,7 +144,7 @@ def test_the_vagrant_backend_reaches_a_running_vm_through_its_ssh_config(root: P
         assert facts["vagrant"]["provider"] == "libvirt" and facts["vagrant"]["machine"] == "ol-vm"
         assert facts["ssh_target"] == "Vagrant VM ol-vm"
     finally:
-        host.stop()
+        host.close()
     assert not host.workspace.exists()
 
 

@@ -106,4 +106,4 @@ def test_no_vagrant_binary_is_an_environment_problem(checkout: Path, tmp_path: P
         with pytest.raises(EnvironmentNotAble, match="vagrant not found"):
             host.start()
     finally:
-        host.stop()
+        host.close()

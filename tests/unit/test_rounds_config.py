@@ -1,0 +1,46 @@
+"""The matrix keys of rounds and the A/A control, and what `validate` says about too few repetitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.config import DEFAULT_ROUNDS, load_matrix
+from harness.errors import InputError
+from tests.conftest import write_tree
+
+BASE = "scenarios: [native, naive]\nworkloads: [tiny]\n"
+
+
+def matrix(root: Path, extra: str) -> Path:
+    write_tree(root, {"matrix.yaml": BASE + extra})
+    return root / "matrix.yaml"
+
+
+def test_rounds_default_to_five_capped_by_the_reps_and_can_be_set(matrix_dir: Path) -> None:
+    assert load_matrix(matrix(matrix_dir, "repetitions: 10\n")).rounds == DEFAULT_ROUNDS == 5
+    assert load_matrix(matrix(matrix_dir, "repetitions: 3\n")).rounds == 3
+    assert load_matrix(matrix(matrix_dir, "repetitions: 10\nrounds: 2\n")).rounds == 2
+    with pytest.raises(InputError, match="rounds"):
+        load_matrix(matrix(matrix_dir, "rounds: 0\n"))
+
+
+def test_control_adds_a_copy_of_the_baseline_right_after_it(matrix_dir: Path) -> None:
+    loaded = load_matrix(matrix(matrix_dir, "baseline: naive\ncontrol: true\n"))
+    assert [s.name for s in loaded.scenarios] == ["native", "naive", "naive-aa"]
+    assert loaded.control == "naive"
+    copy, original = loaded.scenario("naive-aa"), loaded.scenario("naive")
+    assert (copy.storage, copy.overlay, copy.expect, copy.file) == (original.storage, original.overlay,
+                                                                    original.expect, original.file)
+    assert load_matrix(matrix(matrix_dir, "")).control is None
+
+
+def test_validate_warns_below_six_reps_and_says_what_is_lost(matrix_dir: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(matrix(matrix_dir, "repetitions: 5\n"))]) == 0
+    warning = capsys.readouterr().err
+    assert "warning: repetitions 5 is below 6" in warning and "no ratio intervals" in warning
+    assert main(["validate", str(matrix(matrix_dir, "repetitions: 10\n"))]) == 0
+    assert capsys.readouterr().err == ""

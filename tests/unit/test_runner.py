@@ -1,0 +1,223 @@
+"""Runner paths with a stand-in host and scripted build timings — planning logic only (sessions, resume, failures).
+
+That the real thing restarts real daemons, measures and cleans up is proven by tests/integration/test_rounds.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import requests.exceptions
+import urllib3.exceptions
+
+import harness.runner as runner
+from harness.build import BuildTiming, StepTiming, timings_from_stream
+from harness.config import load_matrix
+from harness.errors import ResultsWriteError
+from harness.plan import PlannedBuild
+from harness.results import RunDirectory
+from tests.conftest import write_tree
+
+
+class FakeHost:
+    """Counts sessions; the 'daemon' answers whatever the test scripts."""
+
+    def __init__(self, scenario: Any, log: list[str]) -> None:
+        self.scenario, self.log, self.api, self.socket_path = scenario, log, object(), Path("/nonexistent")
+
+    def start(self) -> None:
+        self.log.append(f"start {self.scenario.name}")
+
+    def facts(self) -> dict[str, Any]:
+        return {}
+
+    def stop(self) -> None:
+        self.log.append(f"stop {self.scenario.name}")
+
+    def close(self) -> None:
+        self.log.append(f"close {self.scenario.name}")
+
+
+class Quiet:
+    def start(self, total: int, done: int) -> None: ...
+    def note(self, text: str) -> None: ...
+    def build_done(self, planned: PlannedBuild, timing: BuildTiming) -> None: ...
+    def add_total(self, extra: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def ok_timing() -> BuildTiming:
+    steps = (StepTiming(1, "FROM x", 0.01, True, None), StepTiming(2, "RUN touch /x", 0.5, True, None))
+    return BuildTiming(steps=steps, seconds=0.51, ok=True, error=None, image_id="abc")
+
+
+@pytest.fixture
+def setup(matrix_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """Make a run directory for `matrix_text` and a runner whose host and builds are scripted."""
+    log: list[str] = []
+    monkeypatch.setattr(runner, "host_for", lambda scenario, work, logs: FakeHost(scenario, log))
+    monkeypatch.setattr(runner, "docker_facts", lambda api: {"driver_status": {"Driver": "overlay2"}})
+    monkeypatch.setattr(runner, "expectation_mismatches", lambda expect, status: [])
+    monkeypatch.setattr(runner, "import_base", lambda api, workload: log.append("import") or 0.0)
+    monkeypatch.setattr(runner, "remove_image", lambda api, tag, failed: None)
+    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, build_log: ok_timing())
+
+    def make(matrix_text: str) -> tuple[RunDirectory, Callable[[], runner.RunOutcome], list[str]]:
+        write_tree(matrix_dir, {"matrix.yaml": matrix_text})
+        matrix = load_matrix(matrix_dir / "matrix.yaml")
+        run = RunDirectory.create(matrix_dir / "results", matrix, ["harness", "run"])
+        return run, lambda: runner.Runner(matrix, run, Quiet(), matrix_dir / "work").execute(), log
+    return make
+
+
+MATRIX = """
+    scenarios: [native, naive]
+    workloads: [tiny]
+    repetitions: 6
+    rounds: 3
+    warmup: 1
+    seed: 9
+"""
+
+
+def builds_of(run: RunDirectory) -> list[dict[str, Any]]:
+    return [s for s in run.read_samples() if s["kind"] == "build"]
+
+
+def test_each_scenario_gets_one_session_per_round_and_one_base_import(setup) -> None:
+    run, execute, log = setup(MATRIX)
+    assert execute().exit_code == 0
+    assert log.count("start native") == log.count("stop native") == 3 and log.count("close native") == 1
+    assert log.count("import") == 2, "the base is imported once per scenario, kept on its data-root"
+    builds = builds_of(run)
+    assert sorted((b["scenario"], b["rep"]) for b in builds) == [(s, r) for s in ("naive", "native")
+                                                                 for r in range(1, 8)]
+    manifest = run.read_manifest()
+    assert manifest["rounds"] == 3 and manifest["control"] is None
+    assert [s["round"] for s in manifest["scenarios"]["native"]["sessions"]] == [1, 2, 3]
+    assert {(b["scenario"], b["round"]) for b in builds} == {(s, r) for s in ("native", "naive") for r in (1, 2, 3)}
+
+
+def test_resume_mid_round_measures_exactly_the_missing_builds(setup) -> None:
+    run, execute, log = setup(MATRIX)
+    plan = runner.Runner(load_matrix(run.path.parent.parent / "matrix.yaml"), run, Quiet(), Path("/w"))._plan()
+    cut = next(i for i, p in enumerate(plan) if p.round == 2) + 1
+    run.append_samples([s for p in plan[:cut] for s in runner.samples_of(run.run_id, p, ok_timing())])
+    assert execute().exit_code == 0
+    keys = [(b["scenario"], b["workload"], b["rep"]) for b in builds_of(run)]
+    assert sorted(keys) == sorted(p.key for p in plan) and len(keys) == len(set(keys))
+    interrupted_round = plan[cut - 1]
+    assert log[0] == f"start {interrupted_round.scenario}", "resume continues in the interrupted session"
+    assert len([line for line in log if line.startswith("start")]) == 2 * 3 - 2
+
+
+def test_failed_warmups_are_recorded_but_do_not_fail_the_scenario(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, _ = setup(MATRIX.replace("warmup: 1", "warmup: 2"))
+    failing = BuildTiming(steps=(), seconds=0.1, ok=False, error="no space left on device", image_id=None)
+    monkeypatch.setattr(runner.Runner, "_timed", lambda self, scenario, host, prepared, planned:
+                        failing if planned.warmup else ok_timing())
+    outcome = execute()
+    assert outcome.exit_code == 0 and outcome.failed_builds == 0
+    warmups = [b for b in builds_of(run) if b["warmup"]]
+    assert len(warmups) == 4 and not any(b["ok"] for b in warmups)
+    assert all(b["error"] == "no space left on device" for b in warmups)
+
+
+def test_an_empty_build_stream_is_a_failed_build_and_the_run_goes_on(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, _ = setup(MATRIX)
+    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, log: timings_from_stream([], 0))
+    outcome = execute()
+    assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "failed", "naive": "failed"}
+    measured = [b for b in builds_of(run) if not b["warmup"]]
+    assert len(measured) == 12 and {b["error"] for b in measured} == {"the build produced no image id"}
+
+
+def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, log = setup(MATRIX)
+
+    def build(api: Any, context: Path, tag: str, build_log: Any) -> BuildTiming:
+        if "naive" in build_log.name:  # what docker-py lets through when the daemon dies mid-stream
+            raise urllib3.exceptions.ProtocolError("Connection broken: connection reset by peer")
+        return ok_timing()
+
+    def remove(api: Any, tag: str, failed: bool) -> None:
+        if failed:
+            raise requests.exceptions.ConnectionError("connection refused")
+
+    monkeypatch.setattr(runner, "timed_build", build)
+    monkeypatch.setattr(runner, "remove_image", remove)
+    outcome = execute()
+    assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
+    naive = [b for b in builds_of(run) if b["scenario"] == "naive"]
+    assert len(naive) == 1 and "connection reset by peer" in naive[0]["error"]
+    assert "stopped answering" in run.read_manifest()["scenarios"]["naive"]["reason"]
+    assert log.count("start naive") == 1 and log.count("close naive") == 1, "no more sessions once it failed"
+    assert log.count("start native") == 3 and len([b for b in builds_of(run) if b["scenario"] == "native"]) == 7
+
+
+def test_results_that_cannot_be_written_stop_the_run_and_close_every_host(setup, monkeypatch: pytest.MonkeyPatch
+                                                                          ) -> None:
+    run, execute, log = setup(MATRIX)
+    written = []
+
+    def append(samples: Any) -> None:
+        if len(written) == 3:
+            raise ResultsWriteError(f"cannot write {run.path / 'samples.jsonl'}: No space left on device")
+        written.append(samples)
+
+    monkeypatch.setattr(run, "append_samples", append)
+    with pytest.raises(ResultsWriteError, match="No space left"):
+        execute()
+    started = {line.split()[1] for line in log if line.startswith("start")}
+    assert all(log.count(f"close {name}") == 1 for name in started)
+    assert json.loads((run.path / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_control_adds_an_independent_copy_of_the_baseline(setup) -> None:
+    run, execute, log = setup(MATRIX + "    control: true\n")
+    assert execute().exit_code == 0
+    manifest = run.read_manifest()
+    assert manifest["control"] == {"scenario": "native-aa", "of": "native"}
+    assert manifest["scenarios"]["native-aa"]["control_of"] == "native"
+    assert log.count("start native-aa") == 3 and log.count("import") == 3
+    assert len([b for b in builds_of(run) if b["scenario"] == "native-aa"]) == 7
+
+
+def test_a_daemon_lost_while_importing_a_base_fails_only_its_scenario(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, log = setup(MATRIX)
+
+    def import_base(api: Any, workload: Any) -> float:
+        if log[-1] == "start naive":
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(0 bytes read)")
+        return 0.0
+
+    monkeypatch.setattr(runner, "import_base", import_base)
+    outcome = execute()
+    assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
+    assert "IncompleteRead" in run.read_manifest()["scenarios"]["naive"]["reason"]
+    assert log.count("close naive") == 1 and log.count("start native") == 3
+
+
+def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, execute, log = setup(MATRIX.replace("repetitions: 6", "repetitions: {min: 4, max: 8, target_ci: 0.01}")
+                              .replace("rounds: 3", "rounds: 2"))
+    noisy = iter([0.5, 1.5, 0.7, 2.0, 0.9, 1.1] * 20)
+
+    def timing() -> BuildTiming:
+        seconds = next(noisy)
+        return BuildTiming(steps=(StepTiming(1, "RUN touch /x", seconds, True, None),), seconds=seconds, ok=True,
+                           error=None, image_id="abc")
+
+    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, build_log: timing())
+    assert execute().exit_code == 0
+    manifest = run.read_manifest()
+    for name in ("native", "naive"):
+        measured = [b for b in builds_of(run) if b["scenario"] == name and not b["warmup"]]
+        assert len(measured) == 8, "never settles, so it stops at max"
+        assert sorted(b["round"] for b in measured) == [1, 1, 2, 2, 3, 3, 4, 4]
+        assert [s["round"] for s in manifest["scenarios"][name]["sessions"]] == [1, 2, 3, 4]
+        assert manifest["scenarios"][name]["stop_reasons"]["tiny"].startswith("max reached")
+    assert sum(1 for p in manifest["plan"] if p["round"] > 2) == 8, "adaptive builds are added to the saved plan"
