@@ -67,12 +67,12 @@ repetitions: {min: 10, max: 10, target_ci: 0.02}
 warmup: 1
 rounds: 5
 control: true
-seed: 42
+order_seed: 42
 baseline: local-overlay2-native
 scenarios: [local-overlay2-native, local-overlay2-naive, local-vfs]
 workloads:
   seed:
-    base: {files: 20000, file_size: 512, seed: 42}
+    base: {files: 20000, file_size: 512, content_seed: 42}
     payload: {files: 200, file_size: 4096}
     steps: ["RUN touch /marker", "COPY payload /payload", "ADD payload.tar /opt/payload", "RUN mv /payload /moved"]
 """

@@ -5,6 +5,8 @@ That the real thing restarts real daemons, measures and cleans up is proven by t
 
 from __future__ import annotations
 
+import errno
+
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -79,7 +81,7 @@ MATRIX = """
     repetitions: 6
     rounds: 3
     warmup: 1
-    seed: 9
+    order_seed: 9
 """
 
 
@@ -165,7 +167,7 @@ def test_results_that_cannot_be_written_stop_the_run_and_close_every_host(setup,
 
     def append(samples: Any) -> None:
         if len(written) == 3:
-            raise ResultsWriteError(f"cannot write {run.path / 'samples.jsonl'}: No space left on device")
+            raise ResultsWriteError(run.path / "samples.jsonl", OSError(errno.ENOSPC, "No space left on device"))
         written.append(samples)
 
     monkeypatch.setattr(run, "append_samples", append)
