@@ -16,6 +16,13 @@ from typing import Any
 from harness.yamlfile import Section, YamlDocument, at_least, load_yaml, one_of
 
 FILESYSTEMS = ("host", "xfs", "ext4", "btrfs")
+ENGINE_SOURCES = ("system", "debian", "static")
+IMAGE_STORES = ("graphdriver", "containerd")
+SNAPSHOTTERS = ("overlayfs", "native", "btrfs", "fuse-overlayfs")
+#: The first engine with the containerd image store (`features: {containerd-snapshotter: true}`).
+CONTAINERD_STORE_SINCE = (24, 0)
+VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 HOST_TYPES = ("local", "ssh", "vagrant")
 INSTRUCTIONS = ("RUN", "COPY", "ADD", "ENV", "WORKDIR", "LABEL", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME",
                 "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD")
@@ -65,20 +72,31 @@ Host = LocalHost | SshHost | VagrantHost
 
 @dataclass(frozen=True)
 class Engine:
-    """Which dockerd: a binary on this machine (local) or a package version to install (provisioned hosts)."""
+    """Which dockerd: a binary on this machine (local) or a package version to install (provisioned hosts).
+
+    A local scenario can pin an engine instead: `source: debian` fetches `version` from the Debian suite that
+    carries it, `source: static` an official tarball (`url`, `sha256`); see harness/engines/. With `source: system`
+    a `version` is checked against what the daemon reports.
+    """
 
     dockerd: str = "dockerd"
     package: str | None = None
     version: str | None = None
+    source: str = "system"
+    url: str | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
 class Storage:
+    """`driver` is a graph driver, or with `image_store: containerd` the containerd snapshotter (overlayfs, …)."""
+
     driver: str
     options: tuple[tuple[str, str], ...] = ()
     filesystem: str = "host"
     size_gb: int = 8
     direct_lvm: bool = False
+    image_store: str = "graphdriver"
 
     def storage_opts(self) -> list[str]:
         return [f"{key}={value}" for key, value in self.options]
@@ -102,6 +120,8 @@ class Expect:
     driver: str | None = None
     native_overlay_diff: bool | None = None
     backing_filesystem: str | None = None
+    #: The containerd image store reports `driver-type: io.containerd.snapshotter.v1`.
+    driver_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +245,7 @@ def load_scenario(path: Path) -> Scenario:
         raise doc.error(("storage", "filesystem"), f"the {storage.driver} driver needs its own filesystem under the "
                         f"data-root: set storage.filesystem: {storage.driver}" if storage.driver == "btrfs" else
                         "the zfs driver needs a zfs dataset, which the local backend does not make: use a VM")
+    _check_engine(doc, host, engine, storage)
     if storage.direct_lvm and (storage.driver != "devicemapper" or isinstance(host, LocalHost)):
         raise doc.error(("storage", "direct_lvm"), "direct-lvm is for the devicemapper driver on a VM or server")
     if storage.direct_lvm and isinstance(host, VagrantHost) and host.extra_disk_gb <= 0:
@@ -348,13 +369,46 @@ def _host(section: Section) -> Host:
 def _engine(section: Section) -> Engine:
     engine = Engine(dockerd=section.take("dockerd", str, "dockerd"),
                     package=section.take("package", str, None),
-                    version=section.take("version", (str, int, float), None))
+                    version=section.take("version", (str, int, float), None),
+                    source=section.take("source", str, "system", check=one_of(*ENGINE_SOURCES)),
+                    url=section.take("url", str, None),
+                    sha256=section.take("sha256", str, None, check=lambda v: None if SHA256_PATTERN.match(v) else
+                                        "must be 64 lower-case hex digits (`sha256sum` of the tarball)"))
     section.done()
-    return Engine(engine.dockerd, engine.package, None if engine.version is None else str(engine.version))
+    version = None if engine.version is None else str(engine.version)
+    if engine.source != "system" and not (version and VERSION_PATTERN.match(version)):
+        raise section.error("version", f"a {engine.source} engine needs an upstream version to pin, "
+                            f"e.g. version: \"28.5.2\"")
+    if engine.source != "system" and engine.dockerd != "dockerd":
+        raise section.error("dockerd", f"a {engine.source} engine brings its own dockerd; drop engine.dockerd")
+    if (engine.source == "static") != (engine.url is not None and engine.sha256 is not None):
+        key = "url" if engine.url is None or engine.source != "static" else "sha256"
+        raise section.error(key, "url and sha256 go together with source: static (the official tarball and "
+                            "its checksum)")
+    return Engine(**{**engine.__dict__, "version": version})
+
+
+def _check_engine(doc: YamlDocument, host: Host, engine: Engine, storage: Storage) -> None:
+    """Pinned engines and the containerd image store are for local hosts, and the store needs Docker 24 or later."""
+    if engine.source != "system" and not isinstance(host, LocalHost):
+        raise doc.error(("engine", "source"), "pinned engines (debian, static) run on local hosts; a VM or server "
+                        "installs engine.package at engine.version when provisioned")
+    if storage.image_store != "containerd":
+        return
+    if not isinstance(host, LocalHost):
+        raise doc.error(("storage", "image_store"), "the containerd image store is for local hosts for now")
+    version = engine.version
+    if version is not None and tuple(int(p) for p in version.split(".")[:2]) < CONTAINERD_STORE_SINCE:
+        raise doc.error(("storage", "image_store"), f"engine {version} has no containerd image store (it came with "
+                        f"Docker 24): pin a newer engine, e.g. engine: {{version: \"28.5.2\", source: debian}}")
 
 
 def _storage(section: Section) -> Storage:
+    image_store = section.take("image_store", str, "graphdriver", check=one_of(*IMAGE_STORES))
     driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.match(v) else f"{v!r} is not a driver name")
+    if image_store == "containerd" and driver not in SNAPSHOTTERS:
+        raise section.error("driver", f"with image_store: containerd the driver is a containerd snapshotter, one of "
+                            f"{', '.join(SNAPSHOTTERS)}; got {driver!r}")
     options = section.take("options", dict, {})
     for key, value in options.items():
         if not isinstance(value, (str, int, float, bool)):
@@ -364,7 +418,8 @@ def _storage(section: Section) -> Storage:
                       options=tuple((str(k), _opt_value(v)) for k, v in options.items()),
                       filesystem=section.take("filesystem", str, "host", check=one_of(*FILESYSTEMS)),
                       size_gb=section.take("size_gb", int, 8, check=at_least(1)),
-                      direct_lvm=section.take("direct_lvm", bool, False))
+                      direct_lvm=section.take("direct_lvm", bool, False),
+                      image_store=image_store)
     section.done()
     return storage
 
@@ -387,7 +442,8 @@ def _overlay(kernel: Section) -> OverlayKnobs:
 def _expect(section: Section) -> Expect:
     expect = Expect(driver=section.take("driver", str, None),
                     native_overlay_diff=section.take("native_overlay_diff", bool, None),
-                    backing_filesystem=section.take("backing_filesystem", str, None))
+                    backing_filesystem=section.take("backing_filesystem", str, None),
+                    driver_type=section.take("driver_type", str, None))
     section.done()
     return expect
 
