@@ -381,8 +381,9 @@ def _engine(section: Section) -> Engine:
                             f"e.g. version: \"28.5.2\"")
     if engine.source != "system" and engine.dockerd != "dockerd":
         raise section.error("dockerd", f"a {engine.source} engine brings its own dockerd; drop engine.dockerd")
-    if (engine.source == "static") != (engine.url is not None and engine.sha256 is not None):
-        key = "url" if engine.url is None or engine.source != "static" else "sha256"
+    given = [key for key in ("url", "sha256") if getattr(engine, key) is not None]
+    if given != (["url", "sha256"] if engine.source == "static" else []):
+        key = next(k for k in ("url", "sha256") if (k in given) != (engine.source == "static"))
         raise section.error(key, "url and sha256 go together with source: static (the official tarball and "
                             "its checksum)")
     return Engine(**{**engine.__dict__, "version": version})

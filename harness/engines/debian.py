@@ -38,8 +38,9 @@ def resolve_debian(engine: Engine) -> EngineBinaries:
 def fetch_debian(version: str) -> dict[str, Any]:
     """Find the suite carrying docker.io `version`, download its packages and unpack them into the cache."""
     state = cache_root() / ".apt"
-    pins = _pins_for(state, version)
-    return install(engine_dir("debian", version), lambda staging: _unpack(state, pins, version, staging))
+    suite, pins = _pins_for(state, version)
+    record = {"version": version, "source": "debian", "suite": suite}
+    return install(engine_dir("debian", version), lambda staging: {**record, **_unpack(state, pins, staging)})
 
 
 def binaries_of(directory: Path, record: dict[str, Any]) -> EngineBinaries:
@@ -53,21 +54,22 @@ def binaries_of(directory: Path, record: dict[str, Any]) -> EngineBinaries:
         packages=tuple(record["packages"]), host_binaries=host_binaries)
 
 
-def _pins_for(state: Path, version: str) -> dict[str, str]:
-    """Package → exact Debian version to download; the lists are refreshed when they do not know `version`."""
+def _pins_for(state: Path, version: str) -> tuple[str, dict[str, str]]:
+    """(suite, package → exact Debian version); the lists are refreshed when they do not know `version`."""
     if not _indexes(state):
         _update(state)
     try:
-        return choose_suite(_catalog(state), version)[1]
+        return choose_suite(_catalog(state), version)
     except EnvironmentNotAble:
         _update(state)
-        return choose_suite(_catalog(state), version)[1]
+        return choose_suite(_catalog(state), version)
 
 
-def _catalog(state: Path) -> dict[str, dict[str, str]]:
-    """Suite → {package: version} for the packages an engine needs, read from the downloaded Packages indexes."""
-    catalog: dict[str, dict[str, str]] = {}
-    for suite, index in _indexes(state):
+def _catalog(state: Path) -> dict[str, dict[str, tuple[str, tuple[str, ...]]]]:
+    """Suite (oldest first) → the engine packages it carries, read from the downloaded Packages indexes."""
+    catalog: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {}
+    indexes = sorted(_indexes(state), key=lambda pair: SUITES.index(pair[0]) if pair[0] in SUITES else len(SUITES))
+    for suite, index in indexes:
         text = _apt(state, "/usr/lib/apt/apt-helper", "cat-file", str(index)).stdout
         catalog.setdefault(suite, {}).update(parse_packages(text))
     return catalog
@@ -94,7 +96,7 @@ def _update(state: Path) -> None:
                                  f"is online, prefetch with `harness engines fetch MATRIX`")
 
 
-def _unpack(state: Path, pins: dict[str, str], version: str, staging: Path) -> dict[str, Any]:
+def _unpack(state: Path, pins: dict[str, str], staging: Path) -> dict[str, Any]:
     downloads = staging.parent / f"{staging.name}.debs"
     downloads.mkdir()
     try:
@@ -108,7 +110,7 @@ def _unpack(state: Path, pins: dict[str, str], version: str, staging: Path) -> d
             packages.append({"name": name, "version": pins[name], "sha256": file_sha256(deb)})
     finally:
         shutil.rmtree(downloads, ignore_errors=True)
-    return {"version": version, "source": "debian", "packages": packages}
+    return {"packages": packages}
 
 
 def _apt(state: Path, *command: str, check: bool = True, cwd: Path | None = None,

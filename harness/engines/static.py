@@ -47,8 +47,11 @@ def _fetch(engine: Engine, staging: Path) -> dict[str, Any]:
     if actual != engine.sha256:
         raise EnvironmentNotAble(f"the tarball at {engine.url} has sha256 {actual}, not the {engine.sha256} that "
                                  f"engine.sha256 pins: refusing to extract it (check the URL and the checksum)")
-    with tarfile.open(tarball) as archive:
-        archive.extractall(staging, filter="data")
+    try:
+        with tarfile.open(tarball) as archive:
+            archive.extractall(staging, filter="data")
+    except tarfile.TarError as error:  # includes the filter's refusals (absolute paths, links out of the tree)
+        raise EnvironmentNotAble(f"the tarball at {engine.url} cannot be unpacked safely: {error}") from None
     tarball.unlink()
     if not (staging / "docker" / "dockerd").is_file():
         raise EnvironmentNotAble(f"the tarball at {engine.url} has no docker/dockerd: is it a Docker static "
