@@ -89,11 +89,13 @@ def _update(state: Path) -> None:
     (state / "etc/sources.list").write_text("".join(
         f"deb [signed-by={KEYRING}] {ARCHIVE} {suite} main\n" for suite in SUITES))
     done = _apt(state, "apt-get", "-q", "update", check=False)
-    failures = [line for line in done.stdout.splitlines() + done.stderr.splitlines() if line.startswith(("E:", "W:"))]
-    if done.returncode != 0 or not _indexes(state):
-        raise EnvironmentNotAble(f"could not read the Debian archive's package lists from {ARCHIVE} (offline?): "
-                                 f"{failures[-1] if failures else done.stderr.strip()[-300:]}; on a machine that "
-                                 f"is online, prefetch with `harness engines fetch MATRIX`")
+    failures = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
+                if line.startswith("E:") or any(w in line for w in ("Failed to fetch", "GPG error", "not signed"))]
+    if done.returncode != 0 or failures or not _indexes(state):
+        why = failures[0] if failures else done.stderr.strip()[-300:]
+        raise EnvironmentNotAble(f"could not read the Debian archive's package lists from {ARCHIVE} (offline, or "
+                                 f"a signature apt cannot verify?): {why}; on a machine that is online, prefetch "
+                                 f"with `harness engines fetch MATRIX`")
 
 
 def _unpack(state: Path, pins: dict[str, str], staging: Path) -> dict[str, Any]:
@@ -102,7 +104,7 @@ def _unpack(state: Path, pins: dict[str, str], staging: Path) -> dict[str, Any]:
     try:
         _chown_to_apt(downloads)
         _apt(state, "apt-get", "-q", "download", *(f"{name}={pin}" for name, pin in sorted(pins.items())),
-             cwd=downloads, what="download the engine's packages")
+             cwd=downloads, what=f"download the engine's packages from {ARCHIVE} (offline?)")
         packages = []
         for deb in sorted(downloads.glob("*.deb")):
             subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)], check=True, capture_output=True)

@@ -34,7 +34,7 @@ def resolve_system(engine: Engine) -> EngineBinaries:
 
 
 def binary_version(binary: Path) -> str | None:
-    """The upstream version a docker binary prints for `--version` ("Docker version 20.10.24+dfsg1, …" → 20.10.24)."""
+    """The upstream version a docker binary prints ("Docker version 20.10.24+dfsg1, build …" → "20.10.24")."""
     try:
         out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.TimeoutExpired):

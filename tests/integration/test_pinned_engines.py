@@ -97,7 +97,8 @@ def loopback_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def static_tarball_from(debian: Path, target: Path) -> str:
     """A tarball laid out like download.docker.com's static releases (docker/…), from an unpacked Debian engine."""
-    binaries = {"dockerd": "usr/sbin/dockerd", "docker-proxy": "usr/sbin/docker-proxy", "containerd": "usr/bin/containerd",
+    binaries = {"dockerd": "usr/sbin/dockerd", "docker-proxy": "usr/sbin/docker-proxy",
+                "containerd": "usr/bin/containerd",
                 "containerd-shim-runc-v2": "usr/bin/containerd-shim-runc-v2", "ctr": "usr/bin/ctr",
                 "docker": "usr/bin/docker", "runc": "usr/sbin/runc", "docker-init": "usr/bin/tini-static"}
     with tarfile.open(target, "w:gz", compresslevel=1) as archive:
@@ -110,7 +111,7 @@ def test_a_static_tarball_is_checked_then_unpacked_and_its_dockerd_builds(
         harness: Harness, loopback_server: tuple[str, Path]) -> None:
     base_url, served = loopback_server
     debian = engine_dir("debian", "28.5.2")
-    assert (debian / "engine.json").exists(), "run the Debian test first, or `harness engines fetch matrix-engines.yaml`"
+    assert (debian / "engine.json").exists(), "fetch it first: `harness engines fetch matrix-engines.yaml`"
     digest = static_tarball_from(debian, served / "docker-28.5.2.tgz")
     cache = harness.root / "engines"
     env = {**harness.env(), "HARNESS_ENGINE_CACHE": str(cache)}
@@ -165,3 +166,15 @@ def test_a_pinned_version_the_daemon_does_not_report_fails_and_an_old_engine_ski
     assert "engine.version pins 28.5.2" in claims["reason"] and "reports 20.10" in claims["reason"]
     assert old["status"] == "skipped" and "has no containerd image store" in old["reason"]
     assert not (run_dir / "samples.jsonl").exists() or samples_of(run_dir) == []  # nothing was built
+
+
+def test_fetching_without_a_network_is_one_exit_3_sentence_and_leaves_no_engine(harness: Harness) -> None:
+    """`unshare -n` runs the real command in a network namespace of its own, with no route to the archive."""
+    matrix = matrix_with(harness.root, ["local-docker28-overlay2-naive"], SMALL, ONE_BUILD)
+    cache = harness.root / "engines"
+    offline = subprocess.run(["unshare", "--net", *harness.command("engines", "fetch", str(matrix))],
+                             capture_output=True, text=True, cwd=harness.root, timeout=300,
+                             env={**harness.env(), "HARNESS_ENGINE_CACHE": str(cache)})
+    assert offline.returncode == 3, offline.stderr
+    assert "offline" in offline.stderr and "deb.debian.org" in offline.stderr and "Traceback" not in offline.stderr
+    assert not (cache / "28.5.2").exists()

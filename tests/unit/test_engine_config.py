@@ -67,7 +67,8 @@ def test_the_containerd_store_needs_a_snapshotter_and_an_engine_that_has_it(tmp_
 def test_pinned_engines_and_the_containerd_store_are_for_local_hosts(tmp_path: Path) -> None:
     ssh = "host: {type: ssh, address: 192.0.2.1, user: root}\n"
     with pytest.raises(InputError, match="engine.source: pinned engines"):
-        load_scenario(scenario(tmp_path, ssh + 'engine: {version: "28.5.2", source: debian}\nstorage: {driver: overlay2}\n'))
+        load_scenario(scenario(tmp_path, ssh + 'engine: {version: "28.5.2", source: debian}\n'
+                               'storage: {driver: overlay2}\n'))
     with pytest.raises(InputError, match="storage.image_store: the containerd image store is for local hosts"):
         load_scenario(scenario(tmp_path, ssh + "storage: {image_store: containerd, driver: overlayfs}\n"))
 
