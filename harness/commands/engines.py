@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"engine cache {cache_root()}: {len(cached)} engine(s)")
     for engine in cached:
         names = ", ".join(f"{p['name']} {p['version']}" for p in engine.packages)
-        print(f"  {engine.version:<10} {engine.source:<7} {engine.size_bytes / 1e6:7.0f} MB  {engine.path}  ({names})")
+        print(f"  {engine.version:<10} {engine.source:<7} {engine.origin:<9} {engine.size_bytes / 1e6:5.0f} MB  "
+              f"{engine.path}  ({names})")
     if matrix is not None:
         have = {(e.source, e.version) for e in cached}
         print(f"{matrix.file} needs:")

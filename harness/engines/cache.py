@@ -28,6 +28,7 @@ class CachedEngine:
 
     version: str
     source: str
+    origin: str  # the Debian suite it came from, or the tarball's URL
     path: Path
     size_bytes: int
     packages: tuple[dict, ...]
@@ -76,6 +77,7 @@ def cached_engines() -> list[CachedEngine]:
         record = read_record(path)
         if record is not None:
             engines.append(CachedEngine(version=record["version"], source=record["source"], path=path,
+                                        origin=record.get("suite") or record.get("url") or "",
                                         size_bytes=tree_size(path), packages=tuple(record.get("packages", ()))))
     return engines
 
