@@ -399,9 +399,15 @@ def _check_engine(doc: YamlDocument, host: Host, engine: Engine, storage: Storag
     if not isinstance(host, LocalHost):
         raise doc.error(("storage", "image_store"), "the containerd image store is for local hosts for now")
     version = engine.version
-    if version is not None and tuple(int(p) for p in version.split(".")[:2]) < CONTAINERD_STORE_SINCE:
+    if not has_containerd_store(version):
         raise doc.error(("storage", "image_store"), f"engine {version} has no containerd image store (it came with "
                         f"Docker 24): pin a newer engine, e.g. engine: {{version: \"28.5.2\", source: debian}}")
+
+
+def has_containerd_store(version: str | None) -> bool:
+    """Docker 24+ has the containerd image store; an unknown or unreadable version gets the benefit of the doubt."""
+    match = re.match(r"(?:[0-9]+:)?([0-9]+)\.([0-9]+)", version or "")
+    return match is None or (int(match[1]), int(match[2])) >= CONTAINERD_STORE_SINCE
 
 
 def _storage(section: Section) -> Storage:

@@ -19,7 +19,7 @@ from typing import Any
 
 import docker
 
-from harness.config import CONTAINERD_STORE_SINCE, Scenario
+from harness.config import Scenario, has_containerd_store
 from harness.engines import EngineBinaries, resolve_engine, version_matches
 from harness.errors import EnvironmentNotAble, HarnessError
 from harness.hosts.api import client_api_version, ping
@@ -188,8 +188,7 @@ def daemon_environment(engine: EngineBinaries) -> dict[str, str]:
 def check_engine(scenario: Scenario, engine: EngineBinaries) -> None:
     """The containerd image store needs Docker 24+; the system's engine is only known once resolved."""
     version = engine.version
-    if scenario.storage.image_store == "containerd" and version and \
-            tuple(int(p) for p in version.split(".")[:2]) < CONTAINERD_STORE_SINCE:
+    if scenario.storage.image_store == "containerd" and not has_containerd_store(version):
         raise ScenarioSkipped(f"the {engine.source} engine {engine.dockerd} is Docker {version}, which has no "
                               f"containerd image store (Docker 24+): pin one with engine: {{version: \"28.5.2\", "
                               f"source: debian}}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Engine, load_matrix, load_scenario
+from harness.config import Engine, has_containerd_store, load_matrix, load_scenario
 from harness.errors import InputError
 from harness.verify import expectation_mismatches
 from harness.config import Expect
@@ -86,3 +86,10 @@ def test_the_shipped_engines_matrix_validates() -> None:
     engines = {(s.engine.source, s.engine.version) for s in matrix.scenarios}
     assert engines == {("system", None), ("debian", "26.1.5"), ("debian", "28.5.2")}
     assert {s.storage.image_store for s in matrix.scenarios} == {"graphdriver", "containerd"}
+
+
+@pytest.mark.parametrize(("version", "has"), [("20.10", False), ("23.0.6", False), ("24.0", True), ("28.5.2", True),
+                                              ("5:20.10.24~3-0~debian", False), ("29.0.0+dfsg1", True),
+                                              (None, True), ("latest", True)])
+def test_which_engines_have_the_containerd_store(version: str | None, has: bool) -> None:
+    assert has_containerd_store(version) is has
