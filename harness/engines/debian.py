@@ -38,7 +38,8 @@ def resolve_debian(engine: Engine) -> EngineBinaries:
 def fetch_debian(version: str) -> dict[str, Any]:
     """Find the suite carrying docker.io `version`, download its packages and unpack them into the cache."""
     state = cache_root() / ".apt"
-    suite, pins = _pins_for(state, version)
+    _update(state)  # a fetch needs the archive anyway; fresh lists pin versions its pool still has
+    suite, pins = choose_suite(_catalog(state), version)
     record = {"version": version, "source": "debian", "suite": suite}
     return install(engine_dir("debian", version), lambda staging: {**record, **_unpack(state, pins, staging)})
 
@@ -52,17 +53,6 @@ def binaries_of(directory: Path, record: dict[str, Any]) -> EngineBinaries:
                       "usr/lib/docker/cli-plugins/docker-buildx"),
         path_prefix=(*prefix, directory / "usr/bin", directory / "usr/sbin"),
         packages=tuple(record["packages"]), host_binaries=host_binaries)
-
-
-def _pins_for(state: Path, version: str) -> tuple[str, dict[str, str]]:
-    """(suite, package → exact Debian version); the lists are refreshed when they do not know `version`."""
-    if not _indexes(state):
-        _update(state)
-    try:
-        return choose_suite(_catalog(state), version)
-    except EnvironmentNotAble:
-        _update(state)
-        return choose_suite(_catalog(state), version)
 
 
 def _catalog(state: Path) -> dict[str, dict[str, tuple[str, tuple[str, ...]]]]:
