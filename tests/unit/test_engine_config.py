@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Engine, has_containerd_store, load_matrix, load_scenario
+from harness.config import Engine, Expect, has_containerd_store, load_matrix, load_scenario
 from harness.errors import InputError
 from harness.verify import expectation_mismatches
-from harness.config import Expect
 from tests.conftest import REPO, write_tree
 
 SHA = "a" * 64

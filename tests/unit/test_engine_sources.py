@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import main
+from harness.config import Engine
 from harness.engines import version_matches
 from harness.engines.cache import cached_engines, engine_dir, install, read_record
 from harness.engines.packages import choose_suite, depended_names, parse_packages, upstream_version
 from harness.engines.runc import runc_choice, runs
 from harness.engines.static import resolve_static
-from harness.config import Engine
 from harness.errors import EnvironmentNotAble
+from tests.conftest import write_tree
 
 #: Stanzas of docker.io, containerd, runc, tini(-static), docker-cli, docker-buildx and docker-compose, copied from
 #: deb.debian.org's amd64 Packages indexes of 2026-11-28 (long fields such as Description left out).
@@ -156,3 +158,23 @@ def test_a_runc_that_cannot_run_is_replaced_by_the_hosts_and_said_so(tmp_path: P
     assert (tmp_path / "host-runc" / "runc").resolve() == Path("/usr/sbin/runc").resolve()
     assert notes[0].startswith("runc: /usr/sbin/runc") and "GLIBC_2.38" in notes[0]
     assert runc_choice(Path("/usr/sbin/runc"), tmp_path / "unused") == ((), ())
+
+
+def test_harness_engines_lists_the_cache_and_what_a_matrix_still_needs(
+        cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    install(cache / "26.1.5", lambda staging: {"version": "26.1.5", "source": "debian", "suite": "trixie",
+                                               "packages": [{"name": "docker.io", "version": "26.1.5+dfsg1-9",
+                                                             "sha256": "0" * 64}]})
+    matrix = write_tree(tmp_path / "m", {
+        "scenarios/d26.yaml": 'host: {type: local}\nengine: {version: "26.1.5", source: debian}\n'
+                              'storage: {driver: overlay2}\n',
+        "scenarios/d28.yaml": 'host: {type: local}\nengine: {version: "28.5.2", source: debian}\n'
+                              'storage: {driver: overlay2}\n',
+        "m.yaml": "scenarios: [d26, d28]\nworkloads: [{name: w, steps: ['RUN true']}]\n"}) / "m.yaml"
+    assert main(["engines", "list", str(matrix)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"engine cache {cache}: 1 engine(s)"
+    assert "26.1.5" in out[1] and "trixie" in out[1] and "docker.io 26.1.5+dfsg1-9" in out[1]
+    [d26] = [line for line in out if "for d26" in line]
+    [d28] = [line for line in out if "for d28" in line]
+    assert "cached" in d26 and "NOT cached" not in d26 and "NOT cached" in d28
