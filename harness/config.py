@@ -17,6 +17,13 @@ from typing import Any
 from harness.yamlfile import Section, YamlDocument, between, load_yaml, one_of
 
 FILESYSTEMS = ("host", "xfs", "ext4", "btrfs")
+ENGINE_SOURCES = ("system", "debian", "static")
+IMAGE_STORES = ("graphdriver", "containerd")
+SNAPSHOTTERS = ("overlayfs", "native", "btrfs", "fuse-overlayfs")
+#: The first engine with the containerd image store (`features: {containerd-snapshotter: true}`).
+CONTAINERD_STORE_SINCE = (24, 0)
+VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 HOST_TYPES = ("local", "ssh", "vagrant")
 INSTRUCTIONS = ("RUN", "COPY", "ADD", "ENV", "WORKDIR", "LABEL", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME",
                 "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD")
@@ -101,20 +108,31 @@ Host = LocalHost | SshHost | VagrantHost
 
 @dataclass(frozen=True)
 class Engine:
-    """Which dockerd: a binary on this machine (local) or a package version to install (provisioned hosts)."""
+    """Which dockerd: a binary on this machine (local) or a package version to install (provisioned hosts).
+
+    A local scenario can pin an engine instead: `source: debian` fetches `version` from the Debian suite that
+    carries it, `source: static` an official tarball (`url`, `sha256`); see harness/engines/. With `source: system`
+    a `version` is checked against what the daemon reports.
+    """
 
     dockerd: str = "dockerd"
     package: str | None = None
     version: str | None = None
+    source: str = "system"
+    url: str | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
 class Storage:
+    """`driver` is a graph driver, or with `image_store: containerd` the containerd snapshotter (overlayfs, …)."""
+
     driver: str
     options: tuple[tuple[str, str], ...] = ()
     filesystem: str = "host"
     size_gb: int = 8
     direct_lvm: bool = False
+    image_store: str = "graphdriver"
 
     def storage_opts(self) -> list[str]:
         return [f"{key}={value}" for key, value in self.options]
@@ -138,6 +156,8 @@ class Expect:
     driver: str | None = None
     native_overlay_diff: bool | None = None
     backing_filesystem: str | None = None
+    #: The containerd image store reports `driver-type: io.containerd.snapshotter.v1`.
+    driver_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +320,7 @@ def load_scenario(path: Path) -> Scenario:
         raise doc.error(("storage", "filesystem"), f"the {storage.driver} driver needs its own filesystem under the "
                         f"data-root: set storage.filesystem: {storage.driver}" if storage.driver == "btrfs" else
                         "the zfs driver needs a zfs dataset, which the local backend does not make: use a VM")
+    _check_engine(doc, host, engine, storage)
     if storage.direct_lvm and (storage.driver != "devicemapper" or isinstance(host, LocalHost)):
         raise doc.error(("storage", "direct_lvm"), "direct-lvm is for the devicemapper driver on a VM or server")
     if storage.direct_lvm and isinstance(host, VagrantHost) and host.extra_disk_gb <= 0:
@@ -457,8 +478,23 @@ def _host(section: Section) -> Host:
 
 
 def _engine(section: Section) -> Engine:
-    engine = Engine(dockerd=section.take("dockerd", str, "dockerd"), **_engine_package(section))
+    engine = Engine(dockerd=section.take("dockerd", str, "dockerd"), **_engine_package(section),
+                    source=section.take("source", str, "system", check=one_of(*ENGINE_SOURCES)),
+                    url=section.take("url", str, None),
+                    sha256=section.take("sha256", str, None, check=lambda v: None if SHA256_PATTERN.fullmatch(v) else
+                                        "must be 64 lower-case hex digits (`sha256sum` of the tarball)"))
     section.done()
+    version = engine.version
+    if engine.source != "system" and not (version and VERSION_PATTERN.fullmatch(version)):
+        raise section.error("version", f"a {engine.source} engine needs an upstream version to pin, "
+                            f"e.g. version: \"28.5.2\"")
+    if engine.source != "system" and engine.dockerd != "dockerd":
+        raise section.error("dockerd", f"a {engine.source} engine brings its own dockerd; drop engine.dockerd")
+    given = [key for key in ("url", "sha256") if getattr(engine, key) is not None]
+    if given != (["url", "sha256"] if engine.source == "static" else []):
+        key = next(k for k in ("url", "sha256") if (k in given) != (engine.source == "static"))
+        raise section.error(key, "url and sha256 go together with source: static (the official tarball and "
+                            "its checksum)")
     return engine
 
 
@@ -468,9 +504,34 @@ def _engine_package(section: Section) -> dict[str, str | None]:
             "version": section.text("version", None, check=_version)}
 
 
+def _check_engine(doc: YamlDocument, host: Host, engine: Engine, storage: Storage) -> None:
+    """Pinned engines and the containerd image store are for local hosts, and the store needs Docker 24 or later."""
+    if engine.source != "system" and not isinstance(host, LocalHost):
+        raise doc.error(("engine", "source"), "pinned engines (debian, static) run on local hosts; a VM or server "
+                        "installs engine.package at engine.version when provisioned")
+    if storage.image_store != "containerd":
+        return
+    if not isinstance(host, LocalHost):
+        raise doc.error(("storage", "image_store"), "the containerd image store is for local hosts for now")
+    version = engine.version
+    if not has_containerd_store(version):
+        raise doc.error(("storage", "image_store"), f"engine {version} has no containerd image store (it came with "
+                        f"Docker 24): pin a newer engine, e.g. engine: {{version: \"28.5.2\", source: debian}}")
+
+
+def has_containerd_store(version: str | None) -> bool:
+    """Docker 24+ has the containerd image store; an unknown or unreadable version gets the benefit of the doubt."""
+    match = re.match(r"(?:[0-9]+:)?([0-9]+)\.([0-9]+)", version or "")
+    return match is None or (int(match[1]), int(match[2])) >= CONTAINERD_STORE_SINCE
+
+
 def _storage(section: Section) -> Storage:
+    image_store = section.take("image_store", str, "graphdriver", check=one_of(*IMAGE_STORES))
     driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.fullmatch(v) else f"{v!r:.80} is not a "
                           "driver name")
+    if image_store == "containerd" and driver not in SNAPSHOTTERS:
+        raise section.error("driver", f"with image_store: containerd the driver is a containerd snapshotter, one of "
+                            f"{', '.join(SNAPSHOTTERS)}; got {driver!r}")
     options = section.take("options", dict, {})
     for key, value in options.items():
         _check_storage_option(section, key, value)
@@ -478,7 +539,8 @@ def _storage(section: Section) -> Storage:
                       options=tuple((str(k), _opt_value(v)) for k, v in options.items()),
                       filesystem=section.take("filesystem", str, "host", check=one_of(*FILESYSTEMS)),
                       size_gb=section.take("size_gb", int, 8, check=between(1, MAX_SIZE_GB, "GiB")),
-                      direct_lvm=section.take("direct_lvm", bool, False))
+                      direct_lvm=section.take("direct_lvm", bool, False),
+                      image_store=image_store)
     section.done()
     return storage
 
@@ -520,7 +582,8 @@ def _overlay(kernel: Section) -> OverlayKnobs:
 def _expect(section: Section) -> Expect:
     expect = Expect(driver=section.take("driver", str, None),
                     native_overlay_diff=section.take("native_overlay_diff", bool, None),
-                    backing_filesystem=section.take("backing_filesystem", str, None))
+                    backing_filesystem=section.take("backing_filesystem", str, None),
+                    driver_type=section.take("driver_type", str, None))
     section.done()
     return expect
 

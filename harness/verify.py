@@ -5,7 +5,8 @@ from __future__ import annotations
 from harness.config import Expect
 
 #: `expect` field → the `docker info` DriverStatus key it is compared with.
-FIELDS = {"driver": "Driver", "native_overlay_diff": "Native Overlay Diff", "backing_filesystem": "Backing Filesystem"}
+FIELDS = {"driver": "Driver", "native_overlay_diff": "Native Overlay Diff", "backing_filesystem": "Backing Filesystem",
+          "driver_type": "driver-type"}
 
 
 def expectation_mismatches(expect: Expect, status: dict[str, str]) -> list[str]:

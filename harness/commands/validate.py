@@ -26,8 +26,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.file}: valid — {len(matrix.scenarios)} scenarios × {len(matrix.workloads)} workloads, "
           f"{repetitions} reps + {matrix.warmup} warmup, baseline {matrix.baseline}")
     for scenario in matrix.scenarios:
+        engine = scenario.engine
         print(f"  scenario {scenario.name}: {scenario.host.type} host, {scenario.storage.driver}"
-              f" on {scenario.storage.filesystem} filesystem")
+              f"{' (containerd image store)' if scenario.storage.image_store == 'containerd' else ''}"
+              f" on {scenario.storage.filesystem} filesystem"
+              f"{f', engine {engine.source} {engine.version}' if engine.source != 'system' else ''}")
     for workload in matrix.workloads:
         print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
     print(f"  rounds: {matrix.rounds} daemon sessions per scenario"

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import docker
 
 from harness.config import LocalHost, Scenario, SshHost, VagrantHost
+from harness.engines import EngineBinaries
 
 
 class DockerHost(Protocol):
@@ -23,6 +24,8 @@ class DockerHost(Protocol):
     api: docker.APIClient
     #: Unix socket the client talks to (a private daemon's, or the local end of an SSH forward).
     socket_path: Path
+    #: The engine's binaries (dockerd, its docker CLI and buildx) on this machine; None for ssh and vagrant hosts.
+    engine: EngineBinaries | None
 
     def start(self) -> None: ...
 

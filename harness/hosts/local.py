@@ -21,7 +21,8 @@ from typing import Any
 
 import docker
 
-from harness.config import Scenario
+from harness.config import Scenario, has_containerd_store
+from harness.engines import EngineBinaries, resolve_engine, version_matches
 from harness.errors import EnvironmentNotAble, HarnessError
 from harness.hosts.api import client_api_version, ping
 from harness.knobs import apply_knobs, read_overlay_parameters, restore_knobs
@@ -54,6 +55,9 @@ class LocalDaemon:
         self._loop_image: Path | None = None
         self._prepared = False  # the work directory exists: from the first start() until close()
         self._config_file: Path | None = None
+        #: The engine's binaries, resolved (and fetched into the cache if pinned) by the first `start()`.
+        self.engine: EngineBinaries | None = None
+        self.engine_version: str | None = None
 
     def start(self) -> None:
         """Begin a daemon session: the first one makes the work directory (and loop filesystem) kept for the run."""
@@ -66,10 +70,13 @@ class LocalDaemon:
         os.chmod(self.socket_path, 0o600)
         self.api = docker.APIClient(base_url=f"unix://{self.socket_path}",
                                     version=client_api_version(server_api, self.scenario.name), timeout=API_TIMEOUT_S)
+        self.engine_version = self._checked_engine_version()
         self.start_seconds = time.perf_counter() - began
 
     def _prepare(self) -> None:
         check_prerequisites(self.scenario)
+        self.engine = resolve_engine(self.scenario.engine)
+        check_engine(self.scenario, self.engine)
         if len(str(self.socket_path)) > MAX_SOCKET_PATH:
             raise EnvironmentNotAble(f"the work directory {self.workspace} makes socket paths too long for unix "
                                      f"sockets: use a shorter --work-dir")
@@ -80,8 +87,10 @@ class LocalDaemon:
 
     def facts(self) -> dict[str, Any]:
         return {"kernel": os.uname().release, "overlay_parameters": read_overlay_parameters(),
-                "dockerd": shutil.which(self.scenario.engine.dockerd), "daemon_start_s": self.start_seconds,
-                "backing_filesystem": self.scenario.storage.filesystem, "daemon_log": self.log_path.name}
+                "dockerd": str(self.engine.dockerd) if self.engine else None, "daemon_start_s": self.start_seconds,
+                "backing_filesystem": self.scenario.storage.filesystem, "daemon_log": self.log_path.name,
+                "image_store": self.scenario.storage.image_store,
+                "engine": {**self.engine.record(), "version": self.engine_version} if self.engine else None}
 
     def stop(self) -> None:
         """End the session: stop dockerd and what it started, restore the knobs; the data-root stays for the next."""
@@ -143,6 +152,8 @@ class LocalDaemon:
                   "pidfile": str(self.workspace / "docker.pid"), "hosts": [f"unix://{self.socket_path}"],
                   "storage-driver": storage.driver, "storage-opts": storage.storage_opts(),
                   "bridge": "none", "iptables": False, "ip-forward": False, "ip-masq": False, "log-level": "info"}
+        if storage.image_store == "containerd":  # storage-driver then names the containerd snapshotter
+            config["features"] = {"containerd-snapshotter": True}
         path = self.workspace / "daemon.json"
         path.write_text(json.dumps(config, indent=2))
         return path
@@ -150,9 +161,9 @@ class LocalDaemon:
     def _spawn(self, config_file: Path) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([self.scenario.engine.dockerd, "--config-file", str(config_file)],
+            self.process = subprocess.Popen([str(self.engine.dockerd), "--config-file", str(config_file)],
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                                            start_new_session=True, env=daemon_environment(self.engine))
         self.ledger.record(kind="daemon", pid=self.process.pid, workspace=str(self.workspace))
 
     def _wait_until_ready(self) -> str:
@@ -168,6 +179,15 @@ class LocalDaemon:
             time.sleep(POLL_INTERVAL_S)
         raise HarnessError(f"dockerd did not answer on {self.socket_path} within {READY_DEADLINE_S:.0f} s; "
                            f"{self._log_tail()}")
+
+    def _checked_engine_version(self) -> str:
+        """What the daemon says it is; a pinned engine that answers with another version fails the scenario."""
+        reported = str(self.api.version().get("Version"))
+        pinned = self.scenario.engine.version
+        if pinned and not version_matches(pinned, reported):
+            raise HarnessError(f"{self.scenario.file.name}: engine.version pins {pinned}, but {self.engine.dockerd} "
+                               f"reports {reported}")
+        return reported
 
     def _log_tail(self, lines: int = 8) -> str:
         tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
@@ -190,9 +210,24 @@ def check_machine(scenario: Scenario) -> None:
     """What every local scenario needs: root and a dockerd binary."""
     if os.geteuid() != 0:
         raise EnvironmentNotAble("local scenarios start a private dockerd, which needs root: run as root (sudo)")
-    if shutil.which(scenario.engine.dockerd) is None:
+    if scenario.engine.source == "system" and shutil.which(scenario.engine.dockerd) is None:
         raise EnvironmentNotAble(f"{scenario.engine.dockerd} not found: install it with `apt-get install docker.io` "
                                  f"(Debian/Ubuntu) or set engine.dockerd in {scenario.file}")
+
+
+def daemon_environment(engine: EngineBinaries) -> dict[str, str]:
+    """dockerd finds containerd, the shims, runc and docker-init on PATH: the engine's own come first."""
+    prefix = [str(p) for p in engine.path_prefix]
+    return {**os.environ, "PATH": os.pathsep.join([*prefix, os.environ.get("PATH", os.defpath)])}
+
+
+def check_engine(scenario: Scenario, engine: EngineBinaries) -> None:
+    """The containerd image store needs Docker 24+; the system's engine is only known once resolved."""
+    version = engine.version
+    if scenario.storage.image_store == "containerd" and not has_containerd_store(version):
+        raise ScenarioSkipped(f"the {engine.source} engine {engine.dockerd} is Docker {version}, which has no "
+                              f"containerd image store (Docker 24+): pin one with engine: {{version: \"28.5.2\", "
+                              f"source: debian}}")
 
 
 def check_prerequisites(scenario: Scenario) -> None:

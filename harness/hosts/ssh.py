@@ -101,6 +101,8 @@ class SshDockerHost:
         self.target = target
         self.api: docker.APIClient | None = None  # type: ignore[assignment]
         self.api_version: str | None = None
+        #: The engine's binaries on this machine: none for a remote daemon (its docker CLI is not ours to run).
+        self.engine = None
         self._forward: subprocess.Popen | None = None
         self._prepared = False  # the first session made the work directory (and provisioned)
         self._ledger: Any = None
