@@ -22,7 +22,8 @@ IMAGE_STORES = ("graphdriver", "containerd")
 SNAPSHOTTERS = ("overlayfs", "native", "btrfs", "fuse-overlayfs")
 #: The first engine with the containerd image store (`features: {containerd-snapshotter: true}`).
 CONTAINERD_STORE_SINCE = (24, 0)
-VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+#: An upstream release to pin (28.5.2), without a Debian revision.
+UPSTREAM_VERSION_PATTERN = re.compile(r"[0-9]+(\.[0-9]+)*")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 HOST_TYPES = ("local", "ssh", "vagrant")
 INSTRUCTIONS = ("RUN", "COPY", "ADD", "ENV", "WORKDIR", "LABEL", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME",
@@ -485,7 +486,7 @@ def _engine(section: Section) -> Engine:
                                         "must be 64 lower-case hex digits (`sha256sum` of the tarball)"))
     section.done()
     version = engine.version
-    if engine.source != "system" and not (version and VERSION_PATTERN.fullmatch(version)):
+    if engine.source != "system" and not (version and UPSTREAM_VERSION_PATTERN.fullmatch(version)):
         raise section.error("version", f"a {engine.source} engine needs an upstream version to pin, "
                             f"e.g. version: \"28.5.2\"")
     if engine.source != "system" and engine.dockerd != "dockerd":
