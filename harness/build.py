@@ -28,6 +28,7 @@ class StepTiming:
     seconds: float
     ok: bool
     error: str | None
+    started_ns: int | None = None  # perf_counter_ns() at the step's start, so observers can place it in time
 
     @property
     def instruction(self) -> str:
@@ -41,6 +42,7 @@ class BuildTiming:
     ok: bool
     error: str | None
     image_id: str | None
+    began_ns: int | None = None  # perf_counter_ns() at the build's start
 
 
 def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO) -> BuildTiming:
@@ -53,7 +55,8 @@ def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO)
             return timings_from_stream(_stamped(stream, log), began)
     except docker.errors.APIError as error:
         elapsed = (time.perf_counter_ns() - began) / 1e9
-        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_api_error_text(error), image_id=None)
+        return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_api_error_text(error), image_id=None,
+                           began_ns=began)
 
 
 def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int) -> BuildTiming:
@@ -86,7 +89,8 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
     ok = error is None and image_id is not None
     if error is None and image_id is None:
         error = "the build produced no image id"
-    return BuildTiming(steps=tuple(steps), seconds=(last_ns - began_ns) / 1e9, ok=ok, error=error, image_id=image_id)
+    return BuildTiming(steps=tuple(steps), seconds=(last_ns - began_ns) / 1e9, ok=ok, error=error, image_id=image_id,
+                       began_ns=began_ns)
 
 
 def remove_image(api: docker.APIClient, tag: str, failed: bool) -> None:
@@ -104,7 +108,8 @@ def remove_image(api: docker.APIClient, tag: str, failed: bool) -> None:
 
 def _finished(current: tuple[int, str, int], ended_ns: int, error: str | None) -> StepTiming:
     index, text, started = current
-    return StepTiming(index=index, text=text, seconds=(ended_ns - started) / 1e9, ok=error is None, error=error)
+    return StepTiming(index=index, text=text, seconds=(ended_ns - started) / 1e9, ok=error is None, error=error,
+                      started_ns=started)
 
 
 def _stamped(stream: Iterable[dict[str, Any]], log: TextIO) -> Iterable[tuple[int, dict[str, Any]]]:
