@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
 from harness.hosts.api import _UnixHTTPConnection
@@ -72,6 +73,10 @@ class StepProfile:
     samples: int
     classes: dict[str, int]
 
+    def as_record(self) -> dict[str, Any]:
+        """The `profile` object a sample carries: sample count and counts by class."""
+        return {"samples": self.samples, "classes": dict(sorted(self.classes.items()))}
+
     @property
     def diff_share(self) -> float | None:
         """Share of the step's samples in which the daemon was diffing (0–1); None without samples."""
@@ -118,6 +123,12 @@ def profile_steps(samples: Iterable[Sample], steps: Iterable[Any]) -> list[StepP
                   and step.started_ns <= s.at_ns < step.started_ns + int(step.seconds * 1e9)]
         profiles.append(StepProfile(step.index, len(inside), dict(Counter(s.label for s in inside))))
     return profiles
+
+
+def profile_build(samples: Iterable[Sample], timing: Any) -> StepProfile:
+    """The whole build's counts (a BuildTiming: `began_ns`, `seconds`), for the build line; `step` is 0."""
+    window = SimpleNamespace(index=0, started_ns=timing.began_ns, seconds=timing.seconds)
+    return profile_steps(samples, [window])[0]
 
 
 def read_samples(path: Path) -> Iterator[Sample]:

@@ -118,3 +118,19 @@ def test_the_flame_graph_is_an_svg_with_one_titled_rectangle_per_frame() -> None
     widths = [float(rect.get("width")) for rect in root.findall(".//svg:rect", ns)]
     assert max(widths) <= float(root.get("width")) + 0.5
     assert "&lt;seed-like&gt;" in render_svg(folded, "<seed-like>")
+
+
+def test_cell_figures_pool_reps_and_say_none_where_nothing_was_observed() -> None:
+    from harness.observe.cells import build_phases, commit_median_s, diff_share
+
+    steps, events = recorded("naive")
+    phases = step_phases(events, steps)
+    run_cell = [phases[1].as_record(), {**phases[1].as_record(), "commit_s": 9.0}, None]
+    assert commit_median_s(run_cell) == pytest.approx((phases[1].commit_s + 9.0) / 2)
+    assert commit_median_s([phases[2].as_record()]) is None  # COPY: no container, no commit
+    profiles = profile_steps(read_samples(DATA / "naive.goroutines.gz"), steps[:3])
+    records = [profile.as_record() for profile in profiles[1:3]]
+    pooled = diff_share(records)
+    assert min(p.diff_share for p in profiles[1:3]) <= pooled <= max(p.diff_share for p in profiles[1:3])
+    assert diff_share([None, None]) is None
+    assert build_phases(phases)["commit_s"] == pytest.approx(phases[1].commit_s + phases[4].commit_s)
