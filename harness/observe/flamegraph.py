@@ -39,6 +39,15 @@ def write_folded(folded: Counter[str], path: Path) -> None:
     path.write_text("".join(f"{stack} {count}\n" for stack, count in sorted(folded.items())))
 
 
+def write_flame_graph(folded: Counter[str], directory: Path, name: str, title: str) -> tuple[Path, Path]:
+    """`NAME.folded` and `NAME.svg` in `directory` (one pair per scenario in a run's logs/pprof/)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    folded_path, svg_path = directory / f"{name}.folded", directory / f"{name}.svg"
+    write_folded(folded, folded_path)
+    svg_path.write_text(render_svg(folded, title))
+    return folded_path, svg_path
+
+
 def read_folded(path: Path) -> Counter[str]:
     folded: Counter[str] = Counter()
     for line in path.read_text().splitlines():

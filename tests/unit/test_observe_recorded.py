@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.observe.events import NO_CONTAINER, DaemonEvent, clock_offset_ns, step_phases
-from harness.observe.flamegraph import folded_stacks, read_folded, render_svg, write_folded
+from harness.observe.flamegraph import folded_stacks, read_folded, render_svg, write_flame_graph
 from harness.observe.pprof import classify, parse_dump, profile_steps, read_samples
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pprof"
@@ -104,8 +104,8 @@ def test_folded_stacks_round_trip_and_put_the_step_at_the_root(tmp_path: Path) -
     steps, _ = recorded("naive")
     folded = folded_stacks(read_samples(DATA / "naive.goroutines.gz"), steps)
     assert any(stack.startswith("step 2: RUN touch") and "NaiveDiffDriver" in stack for stack in folded)
-    write_folded(folded, tmp_path / "naive.folded")
-    assert read_folded(tmp_path / "naive.folded") == folded
+    folded_path, svg_path = write_flame_graph(folded, tmp_path / "pprof", "naive", "naive")
+    assert read_folded(folded_path) == folded and ET.parse(svg_path).getroot().tag.endswith("svg")
 
 
 def test_the_flame_graph_is_an_svg_with_one_titled_rectangle_per_frame() -> None:
