@@ -27,7 +27,7 @@ def folded_stacks(samples: Iterable[Sample], steps: Iterable[Any] = ()) -> Count
     steps = [step for step in steps if step.started_ns is not None]
     folded: Counter[str] = Counter()
     for sample in samples:
-        root = _step_label(sample.at_ns, steps)
+        root = _step_label(sample.at_ns, steps) if steps else None
         for goroutine in sample.goroutines:
             if goroutine.is_build_work:
                 frames = [_short(frame) for frame in reversed(goroutine.frames)]
@@ -112,8 +112,8 @@ def _short(frame: str) -> str:
     return frame.replace(";", ",")
 
 
-def _step_label(at_ns: int, steps: list[Any]) -> str | None:
+def _step_label(at_ns: int, steps: list[Any]) -> str:
     for step in steps:
         if step.started_ns <= at_ns < step.started_ns + int(step.seconds * 1e9):
             return f"step {step.index}: {step.text}".replace(";", ",")
-    return None
+    return "outside the timed steps (context upload, final tagging)"
