@@ -86,12 +86,16 @@ class EventRecorder:
         self._stopping = threading.Event()
 
     def __enter__(self) -> "EventRecorder":
+        """Subscribe; a daemon that refuses leaves `error` set and no events, never a failed build."""
         self._connection = _UnixHTTPConnection(self.socket_path, self.timeout_s)
-        query = json.dumps({"type": ["container"]})
-        self._connection.request("GET", "/events?filters=" + _quote(query))
-        response = self._connection.getresponse()
-        if response.status != 200:
-            raise OSError(f"GET /events on {self.socket_path}: HTTP {response.status} {response.read()[:200]!r}")
+        try:
+            self._connection.request("GET", "/events?filters=" + _quote(json.dumps({"type": ["container"]})))
+            response = self._connection.getresponse()
+            if response.status != 200:
+                raise OSError(f"HTTP {response.status} {response.read()[:200]!r}")
+        except (OSError, http.client.HTTPException) as error:
+            self.error = f"GET /events on {self.socket_path} failed: {error}"
+            return self
         self._connection.sock.settimeout(None)  # a quiet daemon is not an error
         self._thread = threading.Thread(target=self._read, args=(response,), name="docker-events", daemon=True)
         self._thread.start()

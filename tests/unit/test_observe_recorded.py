@@ -134,3 +134,12 @@ def test_cell_figures_pool_reps_and_say_none_where_nothing_was_observed() -> Non
     assert min(p.diff_share for p in profiles[1:3]) <= pooled <= max(p.diff_share for p in profiles[1:3])
     assert diff_share([None, None]) is None
     assert build_phases(phases)["commit_s"] == pytest.approx(phases[1].commit_s + phases[4].commit_s)
+
+
+def test_an_unreachable_daemon_leaves_errors_not_exceptions(tmp_path: Path) -> None:
+    from harness.observe import observing
+
+    with observing(tmp_path / "no.sock", profile_to=tmp_path / "p.gz", interval_s=0.01) as seen:
+        pass
+    assert seen.events.events == [] and len(seen.errors) == 2, seen.errors
+    assert seen.phases(SimpleNamespace(steps=[])) == [] and seen.step_profiles(SimpleNamespace(steps=[])) is None
