@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
@@ -140,6 +141,6 @@ def test_an_unreachable_daemon_leaves_errors_not_exceptions(tmp_path: Path) -> N
     from harness.observe import observing
 
     with observing(tmp_path / "no.sock", profile_to=tmp_path / "p.gz", interval_s=0.01) as seen:
-        pass
+        time.sleep(0.3)  # a build's time: the sampler's first request fails meanwhile
     assert seen.events.events == [] and len(seen.errors) == 2, seen.errors
     assert seen.phases(SimpleNamespace(steps=[])) == [] and seen.step_profiles(SimpleNamespace(steps=[])) is None
