@@ -1,8 +1,9 @@
 """Where dockerd spends a build's wall-clock time: goroutine dumps sampled through its API socket.
 
-Why goroutine dumps (`/debug/pprof/goroutine?debug=2`) and not CPU profiles (`/debug/pprof/profile`): the naive
-differ's cost is lstat and read *waits* plus a sleep to the next whole second on close, which a CPU profile does not
-see, while a dump shows every goroutine wherever it is, running or blocked. Dumps are plain text (no protobuf
+Why goroutine dumps (`/debug/pprof/goroutine?debug=2`) and not CPU profiles (`/debug/pprof/profile`): a build's time
+is wall time, and much of the naive differ's is blocked time — disk waits, and a sleep to the next whole second when
+its diff is closed — which a CPU profile (CPU time only) does not see, while a dump shows every goroutine wherever
+it is, running or blocked. Dumps are plain text (no protobuf
 decoder needed), cost the daemon a few milliseconds each, and can be taken at any rate; a CPU profile needs a fixed
 window per request. One sample = one dump; a sample's class is the most specific one any goroutine in it shows
 (CLASSES, in order), so "share of build time spent diffing" is the share of samples, taken at a steady rate, in
