@@ -134,8 +134,8 @@ def _with_scenario(path: Path, work_dir: Path) -> list:
         host = host_for(scenario, work_dir, Path(logs))
         try:
             host.start()
-            local = isinstance(scenario.host, LocalHost)
-            overlay = host.facts().get("overlay_parameters") if local else None
-            return daemon_findings(host.api, overlay, getattr(host, "log_path", None))
+            overlay = host.facts().get("overlay_parameters")  # every backend reads them where the daemon runs
+            log = host.log_path if isinstance(scenario.host, LocalHost) else None
+            return daemon_findings(host.api, overlay, log)
         finally:
             host.stop()
