@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -71,9 +72,10 @@ class StepPhases:
 class EventRecorder:
     """Records container events on a second connection while a build runs (`with EventRecorder(sock) as r:`).
 
-    `__enter__` returns once the daemon has subscribed us (it sends the response headers after subscribing), so
-    no event of the build is missed and no `since` (a daemon-clock time) is needed; `__exit__` shuts the socket
-    down, which ends the reading thread at once.
+    dockerd sends the response headers just *before* it subscribes us, so `since` asks it to replay what it saw
+    from a second before our request: the daemon's own time, from the `Date` header of a `/_ping` (no clock is
+    shared). Replayed events belong to containers created before the build and match no step. `__exit__` shuts the
+    socket down, which ends the reading thread at once.
     """
 
     def __init__(self, socket_path: Path, timeout_s: float = 30.0):
@@ -89,7 +91,9 @@ class EventRecorder:
         """Subscribe; a daemon that refuses leaves `error` set and no events, never a failed build."""
         self._connection = _UnixHTTPConnection(self.socket_path, self.timeout_s)
         try:
-            self._connection.request("GET", "/events?filters=" + _quote(json.dumps({"type": ["container"]})))
+            since = _daemon_seconds(self._connection) - 1
+            self._connection.request("GET", f"/events?since={since}&filters="
+                                     + _quote(json.dumps({"type": ["container"]})))
             response = self._connection.getresponse()
             if response.status != 200:
                 raise OSError(f"HTTP {response.status} {response.read()[:200]!r}")
@@ -168,6 +172,17 @@ def _times_by_container(events: Iterable[DaemonEvent]) -> dict[str, dict[str, in
         if event.action in ACTIONS:
             containers.setdefault(event.container, {}).setdefault(event.action, event.time_ns)
     return containers
+
+
+def _daemon_seconds(connection: http.client.HTTPConnection) -> int:
+    """The daemon's clock, to the second: the `Date` header Go's HTTP server puts on every answer."""
+    connection.request("GET", "/_ping")
+    response = connection.getresponse()
+    response.read()
+    date = response.getheader("Date")
+    if response.status != 200 or not date:
+        raise OSError(f"/_ping answered HTTP {response.status} without a Date header")
+    return int(parsedate_to_datetime(date).timestamp())
 
 
 def _quote(text: str) -> str:
