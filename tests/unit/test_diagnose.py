@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,8 +102,9 @@ def test_readiness_asks_device_mapper_only_of_devicemapper_scenarios(matrix_dir:
 def test_doctor_matrix_on_this_machine_skips_rather_than_fails_for_device_mapper(matrix_dir: Path) -> None:
     write_tree(matrix_dir, {"scenarios/dm.yaml": "host: {type: local}\nstorage: {driver: devicemapper}\n",
                             "m.yaml": "scenarios: [native, dm]\nworkloads: [tiny]\n"})
+    state = {**os.environ, "HARNESS_STATE_DIR": str(matrix_dir / "state")}  # no other run's leftovers
     result = subprocess.run([sys.executable, "-m", "harness.cli", "doctor", str(matrix_dir / "m.yaml"),
-                             "--format", "json"], capture_output=True, text=True, cwd=REPO)
+                             "--format", "json"], capture_output=True, text=True, cwd=REPO, env=state)
     report = {entry["scenario"]: entry for entry in json.loads(result.stdout)["scenarios"]}
     if "device-mapper" in Path("/proc/devices").read_text():
         pytest.skip("this machine has device-mapper: nothing to skip")  # not on this project's machines (FACTS.md)
