@@ -1,4 +1,7 @@
-"""What this machine can run, and what a given daemon really does — each problem with the command that fixes it."""
+"""What this machine can run (for a given matrix), and what a given daemon really does — each with its fix.
+
+The daemon part is `harness.diagnose` (pure, on `docker info`); this module gathers its inputs and checks the
+machine itself."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.config import Matrix, Scenario, SshHost, VagrantHost
+from harness.diagnose import Finding, diagnose
 from harness.knobs import read_overlay_parameters
 from harness.leftovers import abandoned_ledgers
 from harness.workloads import BUSYBOX
@@ -45,24 +50,53 @@ def machine_checks() -> list[Check]:
     ]
 
 
-def daemon_report(api: Any) -> list[Check]:
-    """How a running daemon will build: its driver and whether it diffs natively (the seed's question)."""
-    from harness.facts import driver_status  # noqa: PLC0415
+def daemon_findings(api: Any, overlay: dict[str, str] | None, daemon_log: Path | None) -> list[Finding]:
+    """Ask a running daemon how it builds; `overlay` is the module's parameters where it runs (None: unknown)."""
+    log = daemon_log.read_text(errors="replace") if daemon_log is not None and daemon_log.is_file() else None
+    return diagnose(api.info(), overlay, log)
 
-    info = api.info()
-    status = driver_status(info)
-    checks = [Check("engine", True, f"{info.get('ServerVersion')} on {info.get('KernelVersion')}"),
-              Check("storage driver", True, ", ".join(f"{k}: {v}" for k, v in status.items()))]
-    driver = status["Driver"]
-    if driver == "overlay2":
-        native = status.get("Native Overlay Diff") == "true"
-        checks.append(Check("native overlay diff", native, status.get("Native Overlay Diff", "not reported"),
-                            "turn redirect_dir (and metacopy) off: echo 'options overlay redirect_dir=off "
-                            "metacopy=off' > /etc/modprobe.d/overlay.conf, reload the module or reboot, restart dockerd"))
-    elif driver in ("devicemapper", "btrfs", "zfs", "vfs", "fuse-overlayfs"):
-        checks.append(Check("native diff", False, f"{driver} always commits layers with the naive differ",
-                            "for build hosts prefer overlay2 with Native Overlay Diff: true"))
-    return checks
+
+#: What a local scenario may lack without failing the run: the runner skips such a scenario and goes on.
+SKIPPABLE = ("device-mapper", "fuse-overlayfs", "/dev/fuse")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether one scenario of a matrix can run from here, and what it needs otherwise (each with its fix)."""
+
+    scenario: str
+    missing: tuple[Check, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+    @property
+    def blocks_run(self) -> bool:
+        """Missing something the run would fail on, rather than skip the scenario for (see SKIPPABLE)."""
+        return any(check.name not in SKIPPABLE for check in self.missing)
+
+
+def matrix_readiness(matrix: Matrix) -> list[Readiness]:
+    """For each scenario, the machine checks it depends on that fail here (device-mapper only for devicemapper…)."""
+    checks = {check.name: check for check in machine_checks()}
+    return [Readiness(scenario.name, tuple(checks[name] for name in _needs(scenario, checks) if not checks[name].ok))
+            for scenario in matrix.scenarios]
+
+
+def _needs(scenario: Scenario, checks: dict[str, Check]) -> list[str]:
+    if isinstance(scenario.host, VagrantHost):
+        return ["vagrant", "ssh", "no leftovers"]
+    if isinstance(scenario.host, SshHost):
+        return ["ssh", "no leftovers"]
+    storage = scenario.storage
+    needs = ["root", "dockerd", "static busybox", "no leftovers"]
+    needs += {"xfs": ["mkfs.xfs"], "btrfs": ["mkfs.btrfs"], "ext4": ["mkfs.ext4"]}.get(storage.filesystem, [])
+    needs += {"devicemapper": ["device-mapper"], "fuse-overlayfs": ["fuse-overlayfs", "/dev/fuse"]}.get(
+        storage.driver, [])
+    if scenario.overlay.as_dict():
+        needs.append("overlay module")
+    return [name for name in needs if name in checks]
 
 
 def _tool(tool: str, package: str) -> Check:
