@@ -25,7 +25,7 @@ from tests.integration.conftest import Harness
 
 pytestmark = pytest.mark.integration
 
-WORKLOAD = Workload("seedlike", "observer test", BaseTree(files=10000, file_size=512, directories=50, seed=7),
+WORKLOAD = Workload("seedlike", "observer test", BaseTree(files=10000, file_size=512, directories=50, content_seed=7),
                     Payload(files=4), ("RUN touch /built-marker", "COPY payload/ /payload/", "RUN mv /base/d0000 /moved"))
 BUILDS = 3
 

@@ -20,7 +20,7 @@ from tests.integration.test_ssh_tunnel import ssh_scenario
 
 pytestmark = pytest.mark.integration
 
-SMALL = Workload("small", "", BaseTree(files=200, directories=4, seed=1), Payload(files=2),
+SMALL = Workload("small", "", BaseTree(files=200, directories=4, content_seed=1), Payload(files=2),
                  ("RUN touch /marker", "COPY payload/ /payload/"))
 
 

@@ -23,7 +23,7 @@ from harness.workloads import build_tag, import_base, write_context
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]
-BASE = BaseTree(files=2000, file_size=512, directories=20, seed=1)
+BASE = BaseTree(files=2000, file_size=512, directories=20, content_seed=1)
 WORKLOADS = {
     "ok": ("RUN touch /x", "COPY payload/ /payload/", "ENV MARK=1", "RUN mv /base/d0000 /base/moved"),
     "fail": ("RUN touch /x", "RUN echo boom >&2 && exit 3", "COPY payload/ /payload/"),
