@@ -9,6 +9,7 @@ with the reason too — never an exception — so the caller can record it and g
 
 from __future__ import annotations
 
+import http.client
 import re
 import time
 from dataclasses import dataclass
@@ -25,8 +26,10 @@ from harness.masking import mask_text
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")
 #: What a dead daemon or a broken socket raises through docker-py: its own errors, requests', urllib3's, the OS's.
+#: What a daemon that died or hung up looks like to the client. docker-py reads build streams from urllib3
+#: directly, so a connection cut mid-stream can arrive unwrapped (urllib3, http.client).
 CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
-                     urllib3.exceptions.HTTPError, OSError)
+                     urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
 @dataclass(frozen=True)

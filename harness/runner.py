@@ -13,7 +13,6 @@ stop the run (everything torn down, nothing already written lost).
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import math
 import signal
 import time
@@ -22,28 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-import docker.errors
-import requests.exceptions
-import urllib3.exceptions
-
 from harness.adaptive import next_adaptive_builds
-from harness.build import BuildTiming, remove_image, timed_build
+from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image, timed_build
 from harness.config import Matrix, Scenario, with_control
 from harness.errors import HarnessError, InputError, ResultsWriteError
 from harness.facts import docker_facts
 from harness.hosts import DockerHost, host_for
+from harness.hosts.api import ping
 from harness.hosts.local import ScenarioSkipped
 from harness.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
                           scenario_order, sessions_of)
 from harness.results import RunDirectory, Sample, utc_now
 from harness.verify import expectation_mismatches
 from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
-
-#: What a daemon that died or hung up looks like to the client (besides APIError, which timed_build records).
-#: docker-py reads build streams from urllib3 directly, so a connection cut mid-stream arrives unwrapped.
-CONNECTION_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
-                     urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
-
 
 class Progress(Protocol):
     """Where the runner reports what it does; the CLI draws it (a bar and notes on stderr)."""
@@ -262,11 +252,12 @@ class Runner:
             self.failed_builds += 1
             record["failed_builds"] = record.get("failed_builds", 0) + 1
         self.progress.build_done(planned, timing)
-        try:
-            remove_image(host.api, prepared.build_tag, failed=not timing.ok)
-        except CONNECTION_ERRORS as error:
+        problem = remove_image(host.api, prepared.build_tag, failed=not timing.ok)
+        if problem and ping(host.socket_path, timeout=5) is None:
             raise DaemonLost(f"the daemon stopped answering after {planned.workload} rep {planned.rep} "
-                             f"(removing its image failed: {error}); see logs/{scenario.name}.dockerd.log") from None
+                             f"({problem}); see logs/{scenario.name}.dockerd.log")
+        if problem:
+            record.setdefault("cleanup_problems", []).append(problem)
         timings = record.setdefault("timing", {"builds_s": 0.0, "between_builds_s": 0.0, "builds": 0})
         timings["builds"] += 1
         timings["builds_s"] += timing.seconds
@@ -277,15 +268,10 @@ class Runner:
                planned: PlannedBuild) -> BuildTiming:
         """One timed build; a connection that breaks (a dying daemon) is a failed build with the reason."""
         log_path = self.run.logs / f"{scenario.name}.build.log"
-        began = time.perf_counter()
         with log_path.open("a") as log:
             log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} rep {planned.rep}"
                       f"{' (warmup)' if planned.warmup else ''}\n")
-            try:
-                return timed_build(host.api, prepared.context_tar, prepared.build_tag, log)
-            except CONNECTION_ERRORS as error:
-                return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
-                                   error=f"the connection to the daemon broke during the build: {error}")
+            return timed_build(host.api, prepared.context_tar, prepared.build_tag, log)
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})
