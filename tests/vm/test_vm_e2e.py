@@ -25,8 +25,9 @@ def vm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if missing or os.geteuid() != 0:
         pytest.fail(f"the VM test needs root and {', '.join(missing) or 'its tools'}; `make test` installs them "
                     f"(qemu-system-x86 qemu-utils debootstrap)")
-    env = {**os.environ,
-           "HARNESS_VM_RESULTS": str(tmp_path_factory.mktemp("vm-results")), "HARNESS_VM_REPS": str(REPS)}
+    env = {**os.environ,  # its own state directory: a killed run elsewhere on the machine must not stop this one
+           "HARNESS_VM_RESULTS": str(tmp_path_factory.mktemp("vm-results")), "HARNESS_VM_REPS": str(REPS),
+           "HARNESS_STATE_DIR": str(tmp_path_factory.mktemp("vm-state"))}
     env["HARNESS"] = str(Path(sys.executable).with_name("harness"))
     result = subprocess.run([str(HERE / "e2e")], capture_output=True, text=True, env=env, timeout=40 * 60)
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
