@@ -264,11 +264,28 @@ def load_matrix(path: Path) -> Matrix:
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
                     rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min))
+    _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:
             raise doc.error(("control",), f"the control scenario {baseline}-aa is already among the scenarios")
         matrix = with_control(matrix)
     return matrix
+
+
+def _refuse_shared_provisioned_hosts(doc: YamlDocument, matrix: Matrix) -> None:
+    """Scenarios that provision the same machine reconfigure one daemon in turn: provisioning runs at a scenario's
+    first session only, so in rounds a later session would find another scenario's configuration."""
+    if matrix.rounds <= 1:
+        return
+    seen: dict[tuple[str, int], str] = {}
+    for index, scenario in enumerate(matrix.scenarios):
+        host = scenario.host
+        if isinstance(host, SshHost) and host.provision:
+            other = seen.setdefault((host.address, host.port), scenario.name)
+            if other != scenario.name:
+                raise doc.error(("scenarios", index), f"{scenario.name} and {other} both provision "
+                                f"{host.address}:{host.port}; in rounds each session would find the other's daemon "
+                                "configuration: set rounds: 1 (one block per scenario) or give each its own machine")
 
 
 #: Daemon sessions per scenario when the matrix does not say (see default_rounds).

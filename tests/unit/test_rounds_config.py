@@ -44,3 +44,17 @@ def test_validate_warns_below_six_reps_and_says_what_is_lost(matrix_dir: Path,
     assert "warning: repetitions 5 is below 6" in warning and "no ratio intervals" in warning
     assert main(["validate", str(matrix(matrix_dir, "repetitions: 10\n"))]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_two_scenarios_provisioning_one_machine_need_one_block_each(tmp_path: Path) -> None:
+    """Provisioning runs at a scenario's first session only: in rounds, the other scenario's configuration would
+    still be on the machine (the emulated-VM test found this), so the matrix must say rounds: 1."""
+    ssh = "host: {type: ssh, address: 127.0.0.1, port: 2222, user: root, provision: true}\nstorage: {driver: %s}\n"
+    write_tree(tmp_path, {"scenarios/a.yaml": ssh % "overlay2", "scenarios/b.yaml": ssh % "devicemapper",
+                          "workloads/w.yaml": "steps: [RUN true]\n"})
+    matrix = tmp_path / "matrix.yaml"
+    matrix.write_text("scenarios: [a, b]\nworkloads: [w]\nrepetitions: 6\n")
+    with pytest.raises(InputError, match=r"matrix.yaml:1: scenarios\[1\]: b and a both provision 127.0.0.1:2222"):
+        load_matrix(matrix)
+    matrix.write_text("scenarios: [a, b]\nworkloads: [w]\nrepetitions: 6\nrounds: 1\n")
+    assert load_matrix(matrix).rounds == 1
