@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
               f"{f', engine {engine.source} {engine.version}' if engine.source != 'system' else ''}")
     for workload in matrix.workloads:
         print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
+    print(f"  builders: {', '.join(matrix.builders)}")
     print(f"  rounds: {matrix.rounds} daemon sessions per scenario"
           + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
     if reps.min < FEW_REPS:
