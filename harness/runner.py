@@ -4,11 +4,12 @@ The plan (plan.py) cuts the run into rounds; in each round every scenario gets o
 order. A scenario's host is prepared at its first session (work directory, loop filesystem, base images) and kept
 until the run ends; each session restarts its daemon on that data-root and is verified against the scenario's
 `expect` before anything is measured. The matrix's builders are resolved for each scenario's engine at its first
-session, before its base import: a scenario whose engine cannot build with one of them is skipped with the reason. A scenario that fails (a daemon that dies, a build that cannot be cleaned
-up) or cannot run here is recorded with its reason, torn down, and the run goes on with the others. Every finished
-build is appended to samples.jsonl at once, so nothing measured is lost when a run dies; `--resume` measures
-only the planned builds that have no `build` line yet, in their planned rounds. Results that cannot be written
-stop the run (everything torn down, nothing already written lost).
+session, before its base import: a scenario whose engine cannot build with one of them is skipped with the reason.
+A scenario that fails (a daemon that dies, a build that cannot be cleaned up) or cannot run here is recorded with its
+reason, torn down, and the run goes on with the others. Every finished build is appended to samples.jsonl at once,
+so nothing measured is lost when a run dies; `--resume` measures only the planned builds that have no `build` line
+yet, in their planned rounds. Results that cannot be written stop the run (everything torn down, nothing already
+written lost).
 """
 
 from __future__ import annotations
