@@ -84,3 +84,14 @@ def test_compare_matches_cells_on_the_builder(tmp_path: Path) -> None:
     assert {key[3] for key in comparison.only_in_a} == {"classic"}
     assert all(abs(row.ratio - 2.0) < 1e-9 for row in comparison.rows if row.ratio is not None)
     assert {h.builder for h in comparison.headlines} == {"buildkit"}
+
+
+def test_the_comparison_table_names_cells_of_a_builder_the_other_run_lacks(tmp_path: Path) -> None:
+    from harness.export.layout_compare import comparison_doc
+
+    a = load_run(write_run(tmp_path / "a", samples()))
+    b = load_run(write_run(tmp_path / "b", samples(scale=2.0, builders=("buildkit",))))
+    doc = comparison_doc(compare_runs(a, b))
+    assert any("only in run A" in note and "seed step 2 on native," in note for note in doc.notes)
+    assert {row["builder"] for row in doc.payload["rows"]} == {"buildkit"}
+    assert [section.title for section in doc.sections[:1]] == ["workload seed, buildkit builder"]
