@@ -294,7 +294,6 @@ class Runner:
         with log_path.open("a") as log:
             log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} {planned.builder} rep {planned.rep}"
                       f"{' (warmup)' if planned.warmup else ''}\n")
-            log.flush()  # the BuildKit CLI's lines follow through the same file
             builder = self.builders[scenario.name][planned.builder]
             began = time.perf_counter()
             try:
