@@ -1,4 +1,4 @@
-"""Adaptive repetitions: keep measuring a (scenario, workload) until its medians are known well enough.
+"""Adaptive repetitions: keep measuring a (scenario, workload, builder) until its medians are known well enough.
 
 A cell is settled when the distribution-free 95 % CI of its median is within ±`target_ci` of the median, for the
 build total and for every step that takes at least `MATERIAL_SHARE` of it (a 2 ms FROM step is all noise and would
@@ -17,26 +17,30 @@ MATERIAL_SHARE = 0.05
 
 
 def next_adaptive_builds(scenario: str, workloads: list[str], repetitions: Repetitions, warmup: int,
-                         samples: list[dict[str, Any]], reasons: dict[str, str]) -> list[PlannedBuild]:
-    """One more build for each unsettled workload of `scenario`; `reasons` gets why each stopped or goes on."""
+                         samples: list[dict[str, Any]], reasons: dict[str, str],
+                         builders: tuple[str, ...] = ("classic",)) -> list[PlannedBuild]:
+    """One more build for each unsettled (workload, builder) of `scenario`; `reasons` gets why each stopped or goes
+    on (keyed by workload, or `workload/builder` for a builder other than classic)."""
     if repetitions.target_ci is None:
         return []
     extra = []
-    for workload in workloads:
-        mine = [s for s in samples if s["scenario"] == scenario and s["workload"] == workload]
+    for builder, workload in ((b, w) for b in builders for w in workloads):
+        mine = [s for s in samples if s["scenario"] == scenario and s["workload"] == workload
+                and s.get("builder", "classic") == builder]
+        cell = workload if builder == "classic" else f"{workload}/{builder}"
         builds = [s for s in mine if s["kind"] == "build" and not s["warmup"]]
         if len(builds) < repetitions.min:
             continue
         widest = widest_relative_half_width([s for s in mine if not s["warmup"]])
         shown = "n/a (too few samples)" if widest is None else f"±{widest:.1%}"
         if widest is not None and widest <= repetitions.target_ci:
-            reasons[workload] = (f"settled: widest 95 % CI of a median {shown} ≤ target ±{repetitions.target_ci:.0%} "
-                                 f"after {len(builds)} reps")
+            reasons[cell] = (f"settled: widest 95 % CI of a median {shown} ≤ target ±{repetitions.target_ci:.0%} "
+                             f"after {len(builds)} reps")
         elif len(builds) >= repetitions.max:
-            reasons[workload] = f"max reached: {len(builds)} reps, widest 95 % CI of a median {shown}"
+            reasons[cell] = f"max reached: {len(builds)} reps, widest 95 % CI of a median {shown}"
         else:
-            reasons[workload] = f"measuring: widest 95 % CI of a median {shown} after {len(builds)} reps"
-            extra.append(PlannedBuild(scenario, workload, max(int(s["rep"]) for s in mine) + 1, False))
+            reasons[cell] = f"measuring: widest 95 % CI of a median {shown} after {len(builds)} reps"
+            extra.append(PlannedBuild(scenario, workload, max(int(s["rep"]) for s in mine) + 1, False, 1, builder))
     return extra
 
 

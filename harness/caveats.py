@@ -42,13 +42,14 @@ KINDS: dict[str, CaveatKind] = {kind.code: kind for kind in (
 
 @dataclass(frozen=True)
 class Caveat:
-    """One warning about one cell (workload × step × scenario); `detail` holds the cell's own numbers."""
+    """One warning about one cell (workload × step × scenario × builder); `detail` holds the cell's own numbers."""
 
     code: str
     workload: str
     step: int | str
     scenario: str
     detail: str
+    builder: str = "classic"
 
 
 def sample_caveats(values_in_order: Sequence[float], n_failed: int) -> list[tuple[str, str]]:

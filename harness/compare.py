@@ -43,6 +43,7 @@ class CompareRow:
     significant: bool
     warnings: tuple[str, ...]
     verdict: str = stats.UNTESTED
+    builder: str = "classic"
 
     @property
     def is_setup(self) -> bool:
@@ -85,7 +86,7 @@ def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_AL
     cells_a, cells_b = collect_cells(run_a.samples), collect_cells(run_b.samples)
     shared = ordered_keys(cells_a.keys() & cells_b.keys(), run_a.manifest, run_a.manifest.get("baseline"))
     if not shared:
-        raise InputError(f"runs {run_a.run_id} and {run_b.run_id} share no (workload, step, scenario) cell; "
+        raise InputError(f"runs {run_a.run_id} and {run_b.run_id} share no (workload, step, scenario, builder) cell; "
                          "compare two runs of the same matrix (same scenario and workload names)")
     found = [_cell_caveats(cells_a[key], cells_b[key]) for key in shared]
     results, designs = _pair_differences(cells_a, cells_b, shared)
@@ -97,12 +98,13 @@ def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_AL
     return RunComparison(
         run_a=run_a.run_id, run_b=run_b.run_id, alpha=alpha, noise=floor,
         n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=_geomean(rows, draws),
-        caveats=tuple(Caveat(code, *key, detail) for key, codes in zip(shared, found) for code, detail in codes),
+        caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key, codes in zip(shared, found)
+                      for code, detail in codes),
         notes=tuple(environment_notes(run_a, run_b)),
         only_in_a=tuple(sorted(cells_a.keys() - cells_b.keys(), key=str)),
         only_in_b=tuple(sorted(cells_b.keys() - cells_a.keys(), key=str)),
         headlines=tuple(Headline(row.workload, row.scenario, "run A", row.ratio, row.ratio_ci_low, row.ratio_ci_high,
-                                 row.p_adjusted, row.significant, row.verdict)
+                                 row.p_adjusted, row.significant, row.verdict, row.builder)
                         for row in rows if row.step == TOTAL and row.ratio is not None),
         design=differences.ROUNDS if set(designs.values()) == {differences.ROUNDS} else differences.BUILDS)
 
@@ -135,7 +137,7 @@ def _row(a: Cell, b: Cell, found: list[tuple[str, str]], diff: stats.Difference,
         scenario=a.scenario, a=stats.describe(a.values), b=stats.describe(b.values), n_failed_a=a.n_failed,
         n_failed_b=b.n_failed, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
         p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
-        warnings=tuple(code for code, _ in found), verdict=verdict)
+        warnings=tuple(code for code, _ in found), verdict=verdict, builder=a.builder)
 
 
 def _geomean(rows: tuple[CompareRow, ...], draws: dict) -> tuple[GeomeanRow, ...]:

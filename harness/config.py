@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.builders import BUILDERS
 from harness.yamlfile import Section, YamlDocument, between, load_yaml, one_of
 
 FILESYSTEMS = ("host", "xfs", "ext4", "btrfs")
@@ -231,6 +232,8 @@ class Matrix:
     rounds: int = 1
     #: The baseline scenario measured a second time as `<baseline>-aa` (an A/A control), or None.
     control: str | None = None
+    #: The builders every (scenario, workload) is built with; each is a separate cell of the analysis.
+    builders: tuple[str, ...] = ("classic",)
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
@@ -251,10 +254,13 @@ def load_matrix(path: Path) -> Matrix:
     seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
     rounds = top.take("rounds", int, None, check=between(1, MAX_REPETITIONS))
     control = top.take("control", bool, False)
+    builders = top.take("builders", list, ["classic"], check=_at_most(len(BUILDERS) * 2))
     top.done()
 
     _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
-    _refuse_too_many_builds(top, repetitions, warmup, len(scenario_names), len(workload_entries))
+    _refuse_unknown_builders(doc, builders)
+    _refuse_duplicates(doc, "builders", builders)
+    _refuse_too_many_builds(top, repetitions, warmup, len(scenario_names), len(workload_entries), len(builders))
     scenarios = tuple(_scenario_from(doc, index, name) for index, name in enumerate(scenario_names))
     if baseline not in {s.name for s in scenarios}:
         raise doc.error(("baseline",), f"names {baseline!r}, which is not among the matrix's scenarios")
@@ -263,7 +269,8 @@ def load_matrix(path: Path) -> Matrix:
     files = (path, *(s.file for s in scenarios), *_workload_files(path, workload_entries))
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
-                    rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min))
+                    rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min),
+                    builders=tuple(builders))
     _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:
@@ -615,12 +622,19 @@ def _at_most(high: int):
                                                 f"lists {len(value)} entries; at most {high}")
 
 
+def _refuse_unknown_builders(doc: YamlDocument, builders: list[Any]) -> None:
+    for index, entry in enumerate(builders):
+        if entry not in BUILDERS:
+            raise doc.error(("builders", index), f"{entry!r} is not a builder (known: {', '.join(BUILDERS)})")
+
+
 def _refuse_too_many_builds(top: Section, repetitions: Repetitions, warmup: int, scenarios: int,
-                            workloads: int) -> None:
-    builds = (repetitions.max + warmup) * scenarios * workloads
+                            workloads: int, builders: int = 1) -> None:
+    builds = (repetitions.max + warmup) * scenarios * workloads * builders
     if builds > MAX_PLANNED_BUILDS:
         raise top.error("repetitions", f"plans up to {builds:,} builds ({repetitions.max} reps + {warmup} warmup, "
-                        f"{scenarios} scenarios × {workloads} workloads); at most {MAX_PLANNED_BUILDS:,} per run")
+                        f"{scenarios} scenarios × {workloads} workloads × {builders} builders); "
+                        f"at most {MAX_PLANNED_BUILDS:,} per run")
 
 
 def _refuse_other_kinds_of_file(doc: YamlDocument) -> None:

@@ -128,14 +128,18 @@ def save(figure, out_dir: Path, stem: str) -> list[Path]:
 
 
 def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
-    """For each workload: `<workload>-steps` and `<workload>-ratios` figures; returns the paths per workload."""
+    """For each workload × builder: `-steps` and `-ratios` figures; returns the paths per workload (named
+    `workload (builder)` and `<workload>-<builder>-…` once a run has builds other than classic)."""
     scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
+    named = {row.builder for row in summary.rows} != {"classic"}
     written: dict[str, list[Path]] = {}
-    for workload in dict.fromkeys(row.workload for row in summary.rows):
-        rows = [row for row in summary.rows if row.workload == workload and not row.is_setup]
-        written[workload] = save(step_figure(rows, scenarios), out_dir, f"{_slug(workload)}-steps")
-        written[workload] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline), out_dir,
-                                  f"{_slug(workload)}-ratios")
+    for workload, builder in dict.fromkeys((row.workload, row.builder) for row in summary.rows):
+        rows = [row for row in summary.rows if (row.workload, row.builder) == (workload, builder) and not row.is_setup]
+        name, stem = ((f"{workload} ({builder})", f"{_slug(workload)}-{builder}") if named
+                      else (workload, _slug(workload)))
+        written[name] = save(step_figure(rows, scenarios), out_dir, f"{stem}-steps")
+        written[name] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline), out_dir,
+                              f"{stem}-ratios")
     return written
 
 

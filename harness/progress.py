@@ -58,7 +58,8 @@ class TerminalProgress:
         self.remaining.record(planned.scenario, now - self.last)
         self.last = now
         outcome = f"{timing.seconds:.2f} s" if timing.ok else f"FAILED: {(timing.error or '')[:60]}"
-        label = f"{planned.scenario} {planned.workload} rep {planned.rep}{' warmup' if planned.warmup else ''}"
+        builder = "" if planned.builder == "classic" else f" {planned.builder}"
+        label = f"{planned.scenario} {planned.workload}{builder} rep {planned.rep}{' warmup' if planned.warmup else ''}"
         self.count += 1
         if not self.bar:
             self.note(f"[{self.count}/{self.total}] {label}: {outcome} — {self._clock_text()}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import SCHEMA_VERSION
+from harness.builders import BUILDERS
 from harness.errors import InputError
 from harness.results import Sample, whole_builds
 
@@ -32,7 +33,7 @@ class RunData:
 
 @dataclass(frozen=True)
 class Cell:
-    """The measured (non-warmup) samples of one workload × step × scenario, in the order they were measured."""
+    """The measured (non-warmup) samples of one workload × step × scenario × builder, in the order measured."""
 
     workload: str
     step: int | str
@@ -46,7 +47,7 @@ class Cell:
     builder: str = "classic"
 
 
-CellKey = tuple[str, int | str, str]  # (workload, step, scenario)
+CellKey = tuple[str, int | str, str, str]  # (workload, step, scenario, builder)
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -133,9 +134,9 @@ def _parse_sample(record: object, where: str) -> Sample:
 def cell_key(sample: Sample) -> CellKey | None:
     """The cell a sample belongs to; None for samples that are neither steps nor builds."""
     if sample.kind == "build":
-        return sample.workload, TOTAL, sample.scenario
+        return sample.workload, TOTAL, sample.scenario, sample.builder
     if sample.kind == "step" and sample.step is not None:
-        return sample.workload, sample.step, sample.scenario
+        return sample.workload, sample.step, sample.scenario, sample.builder
     return None
 
 
@@ -155,16 +156,17 @@ def _make_cell(key: CellKey, members: list[Sample]) -> Cell:
     return Cell(workload=key[0], step=key[1], scenario=key[2], instruction=described.instruction,
                 text=described.text, values=tuple(s.seconds for s in members if s.ok), n_failed=len(failed),
                 errors=tuple(s.error or "unknown error" for s in failed),
-                rounds=tuple(s.round for s in members if s.ok), builder=described.builder)
+                rounds=tuple(s.round for s in members if s.ok), builder=key[3])
 
 
 def ordered_keys(cells: Iterable[CellKey], manifest: dict[str, Any], first: str | None) -> list[CellKey]:
     """Cells in reading order: workloads and scenarios as the manifest lists them (`first` scenario leading),
-    steps ascending with the whole-build row last."""
+    builders in the harness's order (one block per workload × builder), steps ascending with the whole build last."""
     keys = list(cells)
     workloads = _ranked(list(manifest.get("workloads") or {}) + [k[0] for k in keys])
     scenarios = _ranked(([first] if first else []) + list(manifest.get("scenarios") or {}) + [k[2] for k in keys])
-    return sorted(keys, key=lambda k: (workloads[k[0]], _step_rank(k[1]), scenarios[k[2]]))
+    builders = _ranked(list(BUILDERS) + [k[3] for k in keys])
+    return sorted(keys, key=lambda k: (workloads[k[0]], builders[k[3]], _step_rank(k[1]), scenarios[k[2]]))
 
 
 def _ranked(names: list[str]) -> dict[str, int]:

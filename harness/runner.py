@@ -3,11 +3,13 @@
 The plan (plan.py) cuts the run into rounds; in each round every scenario gets one daemon session, in a seeded
 order. A scenario's host is prepared at its first session (work directory, loop filesystem, base images) and kept
 until the run ends; each session restarts its daemon on that data-root and is verified against the scenario's
-`expect` before anything is measured. A scenario that fails (a daemon that dies, a build that cannot be cleaned
-up) or cannot run here is recorded with its reason, torn down, and the run goes on with the others. Every finished
-build is appended to samples.jsonl at once, so nothing measured is lost when a run dies; `--resume` measures
-only the planned builds that have no `build` line yet, in their planned rounds. Results that cannot be written
-stop the run (everything torn down, nothing already written lost).
+`expect` before anything is measured. The matrix's builders are resolved for each scenario's engine at its first
+session, before its base import: a scenario whose engine cannot build with one of them is skipped with the reason.
+A scenario that fails (a daemon that dies, a build that cannot be cleaned up) or cannot run here is recorded with its
+reason, torn down, and the run goes on with the others. Every finished build is appended to samples.jsonl at once,
+so nothing measured is lost when a run dies; `--resume` measures only the planned builds that have no `build` line
+yet, in their planned rounds. Results that cannot be written stop the run (everything torn down, nothing already
+written lost).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from harness.adaptive import next_adaptive_builds
-from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image, timed_build
+from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image
+from harness.builders import Builder, builder_for
 from harness.config import Matrix, Scenario, with_control
-from harness.errors import HarnessError, InputError, ResultsWriteError
+from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError
 from harness.facts import docker_facts
 from harness.hosts import DockerHost, host_for
 from harness.hosts.api import ping
@@ -83,6 +86,7 @@ class Runner:
         self.failed_builds = sum(1 for s in self.samples if s["kind"] == "build" and not s["ok"] and not s["warmup"])
         self.hosts: dict[str, DockerHost] = {}  # prepared at a scenario's first session, closed at the end
         self.prepared: dict[str, dict[str, PreparedWorkload]] = {}
+        self.builders: dict[str, dict[str, Builder]] = {}  # per scenario, resolved for its engine
         self.given_up: set[str] = set()  # failed or skipped in this run: no more sessions
         self.measured: set[str] = set()  # had a session in this run
 
@@ -111,7 +115,8 @@ class Runner:
         if self.manifest["plan"]:
             return plan_from_manifest(self.manifest["plan"])
         plan = plan_order([s.name for s in self.matrix.scenarios], [w.name for w in self.matrix.workloads],
-                          self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds)
+                          self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds,
+                          self.matrix.builders)
         self.manifest["plan"] = [p.as_dict() for p in plan]
         self.manifest["rounds"] = max(p.round for p in plan)
         control = self.matrix.control
@@ -165,6 +170,7 @@ class Runner:
             scenario.name, host_for(scenario, self.work_dir, self.run.logs))
         try:
             self._start_and_verify(scenario, host, record, session)
+            self._resolve_builders(scenario, host, record, todo)
             prepared = self._prepare(scenario, host, record, round_number)
             for planned in todo:
                 self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
@@ -222,6 +228,23 @@ class Runner:
                                                                               "Native Overlay Diff"))
             self.progress.note(f"{scenario.name}: ready ({shown})")
 
+    def _resolve_builders(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
+                          todo: list[PlannedBuild]) -> None:
+        """The scenario's builders for its engine (known once its daemon started), before anything is imported.
+
+        Resumed plans may name builders the matrix no longer lists; they are resolved too. An engine that cannot
+        build with one of them skips the scenario with the reason (EnvironmentNotAble says what to install).
+        """
+        if scenario.name in self.builders:
+            return
+        names = list(dict.fromkeys([*self.matrix.builders, *(p.builder for p in todo)]))
+        try:
+            builders = {name: builder_for(name, host.engine) for name in names}
+        except EnvironmentNotAble as reason:
+            raise ScenarioSkipped(str(reason)) from None
+        record["builders"] = {name: builder.facts() for name, builder in builders.items()}
+        self.builders[scenario.name] = builders
+
     def _prepare(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
                  round_number: int) -> dict[str, PreparedWorkload]:
         """Import each workload's base once per scenario (the data-root keeps it from session to session)."""
@@ -254,8 +277,8 @@ class Runner:
         self.progress.build_done(planned, timing)
         problem = remove_image(host.api, prepared.build_tag, failed=not timing.ok)
         if problem and ping(host.socket_path, timeout=5) is None:
-            raise DaemonLost(f"the daemon stopped answering after {planned.workload} rep {planned.rep} "
-                             f"({problem}); see logs/{scenario.name}.dockerd.log")
+            raise DaemonLost(f"the daemon stopped answering after {planned.workload} ({planned.builder}) "
+                             f"rep {planned.rep} ({problem}); see logs/{scenario.name}.dockerd.log")
         if problem:
             record.setdefault("cleanup_problems", []).append(problem)
         timings = record.setdefault("timing", {"builds_s": 0.0, "between_builds_s": 0.0, "builds": 0})
@@ -269,14 +292,20 @@ class Runner:
         """One timed build; a connection that breaks (a dying daemon) is a failed build with the reason."""
         log_path = self.run.logs / f"{scenario.name}.build.log"
         with log_path.open("a") as log:
-            log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} rep {planned.rep}"
+            log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} {planned.builder} rep {planned.rep}"
                       f"{' (warmup)' if planned.warmup else ''}\n")
-            return timed_build(host.api, prepared.context_tar, prepared.build_tag, log)
+            builder = self.builders[scenario.name][planned.builder]
+            began = time.perf_counter()
+            try:
+                return builder.build(host.api, host.socket_path, prepared.context_tar, prepared.build_tag, log)
+            except CONNECTION_ERRORS as error:  # e.g. BuildKit's cache prune after the daemon died
+                return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
+                                   error=f"the connection to the daemon broke during the build: {error}")
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})
         return next_adaptive_builds(scenario.name, [w.name for w in self.matrix.workloads], self.matrix.repetitions,
-                                    self.matrix.warmup, self.samples, reasons)
+                                    self.matrix.warmup, self.samples, reasons, self.matrix.builders)
 
     def _stop(self, scenario: Scenario, host: DockerHost, record: dict[str, Any], session: dict[str, Any]) -> None:
         began = time.perf_counter()
@@ -314,7 +343,7 @@ def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming) -> list[
     """The step lines and the build line of one build, in the samples.jsonl contract."""
     ended = utc_now()
     common = dict(run_id=run_id, scenario=planned.scenario, workload=planned.workload, rep=planned.rep,
-                  warmup=planned.warmup, ended_at=ended, round=planned.round)
+                  warmup=planned.warmup, ended_at=ended, round=planned.round, builder=planned.builder)
     steps = [Sample(**common, kind="step", step=s.index, instruction=s.instruction, text=s.text, seconds=s.seconds,
                     ok=s.ok, error=s.error) for s in timing.steps]
     build = Sample(**common, kind="build", step=None, instruction=None, text=None, seconds=timing.seconds,

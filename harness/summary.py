@@ -1,4 +1,5 @@
-"""A run directory → one row of statistics per cell (workload × step × scenario), compared with the baseline.
+"""A run directory → one row of statistics per cell (workload × step × scenario × builder), compared with the
+baseline scenario's cell under the same builder (a BuildKit build is never divided by a classic one).
 
 Each row carries the cell's own numbers (median, its distribution-free interval, spread) and, for scenarios other
 than the baseline, the ratio of medians with its interval and a p-value, Benjamini–Hochberg adjusted over every
@@ -25,7 +26,8 @@ SETUP_INSTRUCTIONS = ("FROM",)
 
 @dataclass(frozen=True)
 class Row:
-    """One cell's statistics; ratio fields compare it with the baseline's cell for the same workload and step."""
+    """One cell's statistics; ratio fields compare it with the baseline's cell for the same workload, step and
+    builder."""
 
     workload: str
     step: int | str
@@ -65,8 +67,8 @@ class Row:
 
 @dataclass(frozen=True)
 class GeomeanRow:
-    """Geometric mean of one scenario's step ratios over all workloads, with its interval when the run has rounds.
-    Whole-build rows and FROM steps are left out; `steps` names the steps it covers."""
+    """Geometric mean of one scenario's step ratios over all workloads under one builder, with its interval when
+    the run has rounds. Whole-build rows and FROM steps are left out; `steps` names the steps it covers."""
 
     scenario: str
     ratio: float | None
@@ -74,6 +76,7 @@ class GeomeanRow:
     ci_low: float | None = None
     ci_high: float | None = None
     steps: str = ""
+    builder: str = "classic"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Headline:
     p_value: float | None  # Benjamini–Hochberg adjusted, like the row's p_adjusted
     significant: bool
     verdict: str
+    builder: str = "classic"
 
 
 @dataclass(frozen=True)
@@ -127,32 +131,38 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
     baseline = resolve_baseline(run, baseline)
     cells = collect_cells(run.samples)
     keys = ordered_keys(cells, run.manifest, baseline)
-    found = {key: cell_caveats(cells[key], cells.get((key[0], key[1], baseline))) for key in keys}
+    found = {key: cell_caveats(cells[key], cells.get(baseline_key(key, baseline))) for key in keys}
     results, designs = _differences(cells, keys, baseline)
     adjusted = dict(zip(results, stats.adjust_pvalues([results[key].difference.p_value for key in results])))
     floor, control, floor_note = noise_floor(run, cells, noise)
-    rows = tuple(_row(cells[key], cells.get((key[0], key[1], baseline)), found[key], results.get(key),
+    rows = tuple(_row(cells[key], cells.get(baseline_key(key, baseline)), found[key], results.get(key),
                       adjusted.get(key), floor, alpha) for key in keys)
     draws = {key: result.draws for key, result in results.items()}
     design = differences.ROUNDS if designs and set(designs.values()) == {differences.ROUNDS} else differences.BUILDS
     return Summary(
         run_id=run.run_id, baseline=baseline, alpha=alpha, noise=floor, design=design,
         n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows, geomean=geomean_rows(rows, draws),
-        caveats=tuple(Caveat(code, *key, detail) for key in keys for code, detail in found[key]),
+        caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key in keys for code, detail in found[key]),
         notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
         headlines=headlines(rows, baseline), control=control)
 
 
+def baseline_key(key: tuple, baseline: str) -> tuple:
+    """The baseline's cell for `key`: same workload, step and builder."""
+    return (key[0], key[1], baseline, key[3])
+
+
 def _differences(cells: dict, keys: list, baseline: str) -> tuple[dict, dict[str, str]]:
-    """Per compared cell its `PairResult`, and per compared scenario the design used (one draw per scenario)."""
+    """Per compared cell its `PairResult`, and per compared scenario the design used (one draw per scenario: its
+    builders share the scenario's daemon sessions, so one set of round resamples serves them all)."""
     by_scenario: dict[str, list] = {}
     for key in keys:
-        base = cells.get((key[0], key[1], baseline))
+        base = cells.get(baseline_key(key, baseline))
         if key[2] != baseline and base is not None and base.values and cells[key].values:
             by_scenario.setdefault(key[2], []).append(key)
     results, designs = {}, {}
     for scenario, members in by_scenario.items():
-        pairs = [(cells[(k[0], k[1], baseline)], cells[k]) for k in members]
+        pairs = [(cells[baseline_key(k, baseline)], cells[k]) for k in members]
         designs[scenario], found = differences.compare_pairs(pairs, stats.seed_from(scenario, baseline), paired=True)
         results.update(zip(members, found))
     return results, designs
@@ -165,8 +175,9 @@ def noise_floor(run: RunData, cells: dict, noise: float) -> tuple[stats.NoiseFlo
     name, of = control.get("scenario"), control.get("of")
     if not name or not of:
         return stats.fixed_noise(noise), None, []
-    pairs = [(cells[(w, TOTAL, of)], cells[(w, TOTAL, name)]) for w in dict.fromkeys(k[0] for k in cells)
-             if (w, TOTAL, of) in cells and (w, TOTAL, name) in cells]
+    pairs = [(cells[(w, TOTAL, of, b)], cells[(w, TOTAL, name, b)])
+             for w, b in dict.fromkeys((k[0], k[3]) for k in cells)
+             if (w, TOTAL, of, b) in cells and (w, TOTAL, name, b) in cells]
     _, found = differences.compare_pairs(pairs, stats.seed_from("aa", name, of), paired=True) if pairs else ("", [])
     intervals = [(r.difference.ci_low, r.difference.ci_high) for r in found if r.difference.ci_low is not None]
     if not intervals:
@@ -205,21 +216,21 @@ def _row(cell: Cell, base: Cell | None, found: list[tuple[str, str]], result, p_
 
 
 def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[GeomeanRow, ...]:
-    """Per non-baseline scenario, the geometric mean of its step ratios (FROM, whole builds and cells without a
-    ratio left out), with a bootstrap interval when every covered step has draws from the same resamples."""
-    members: dict[str, list[Row]] = {}
+    """Per non-baseline scenario and builder, the geometric mean of its step ratios (FROM, whole builds and cells
+    without a ratio left out), with a bootstrap interval when every covered step has draws from the same resamples."""
+    members: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         if not row.is_baseline and row.step != TOTAL and not row.is_setup:
-            bucket = members.setdefault(row.scenario, [])
+            bucket = members.setdefault((row.scenario, row.builder), [])
             if row.ratio is not None:
                 bucket.append(row)
     geomeans = []
-    for name, covered in members.items():
-        found = [(draws or {}).get((row.workload, row.step, row.scenario)) for row in covered]
+    for (name, builder), covered in members.items():
+        found = [(draws or {}).get((row.workload, row.step, row.scenario, row.builder)) for row in covered]
         interval = differences.geomean_interval(found) if found and all(d is not None for d in found) else None
         low, high = interval or (None, None)
         geomeans.append(GeomeanRow(name, stats.geometric_mean([row.ratio for row in covered]), len(covered),
-                                   low, high, _step_list(covered)))
+                                   low, high, _step_list(covered), builder))
     return tuple(geomeans)
 
 
@@ -232,9 +243,9 @@ def _step_list(rows: list[Row]) -> str:
 
 
 def headlines(rows: tuple[Row, ...], baseline: str) -> tuple[Headline, ...]:
-    """One whole-build verdict per compared scenario and workload."""
+    """One whole-build verdict per compared scenario, workload and builder."""
     return tuple(Headline(row.workload, row.scenario, baseline, row.ratio, row.ratio_ci_low, row.ratio_ci_high,
-                          row.p_adjusted, row.significant, row.verdict)
+                          row.p_adjusted, row.significant, row.verdict, row.builder)
                  for row in rows if row.step == TOTAL and not row.is_baseline and row.ratio is not None)
 
 

@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.file)
     reps = matrix.repetitions
     repetitions = str(reps.min) if reps.target_ci is None else f"{reps.min}..{reps.max} until ±{reps.target_ci:.0%}"
-    print(f"{args.file}: valid — {len(matrix.scenarios)} scenarios × {len(matrix.workloads)} workloads, "
+    builders = f" × {len(matrix.builders)} builders" if len(matrix.builders) > 1 else ""
+    print(f"{args.file}: valid — {len(matrix.scenarios)} scenarios × {len(matrix.workloads)} workloads{builders}, "
           f"{repetitions} reps + {matrix.warmup} warmup, baseline {matrix.baseline}")
     for scenario in matrix.scenarios:
         engine = scenario.engine
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
               f"{f', engine {engine.source} {engine.version}' if engine.source != 'system' else ''}")
     for workload in matrix.workloads:
         print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
+    print(f"  builders: {', '.join(matrix.builders)}")
     print(f"  rounds: {matrix.rounds} daemon sessions per scenario"
           + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
     if reps.min < FEW_REPS:

@@ -52,8 +52,10 @@ def noise_sentence(noise: stats.NoiseFloor) -> str:
 
 def headline_text(headline, noise: stats.NoiseFloor, with_workload: bool, show=numbers.ratio,
                   what: str = "the time of") -> str:
-    """`naive: whole build 3.66× [3.49, 3.88] the time of native (significant, p_adj 0.003)`."""
-    where = f"{headline.workload} · " if with_workload else ""
+    """`naive: whole build 3.66× [3.49, 3.88] the time of native (significant, p_adj 0.003)`; a build other than
+    classic is named (`seed · buildkit · naive: …`)."""
+    builder = getattr(headline, "builder", "classic")
+    where = (f"{headline.workload} · " if with_workload else "") + (f"{builder} · " if builder != "classic" else "")
     interval = numbers.ratio_interval(headline.ratio_ci_low, headline.ratio_ci_high) if show is numbers.ratio \
         else numbers.delta_interval(headline.ratio_ci_low, headline.ratio_ci_high)
     p = numbers.p_value(headline.p_value)
@@ -80,14 +82,18 @@ def _count(n: int, n_failed: int) -> str:
 
 
 def grouped(rows: Sequence, cells) -> list[Section]:
-    """One section per workload; step and instruction shown on the first row of each step only."""
-    sections: dict[str, list[DisplayRow]] = {}
+    """One section per workload × builder (the builder named once a run has more than classic builds); step and
+    instruction shown on the first row of each step only."""
+    sections: dict[tuple[str, str], list[DisplayRow]] = {}
     previous = None
     for row in rows:
-        first = (row.workload, row.step) != previous
-        sections.setdefault(row.workload, []).append(DisplayRow(cells(row, first), new_group=first))
-        previous = (row.workload, row.step)
-    return [Section(f"workload {name}", tuple(lines)) for name, lines in sections.items()]
+        builder = getattr(row, "builder", "classic")
+        first = (row.workload, builder, row.step) != previous
+        sections.setdefault((row.workload, builder), []).append(DisplayRow(cells(row, first), new_group=first))
+        previous = (row.workload, builder, row.step)
+    named = {builder for _, builder in sections} != {"classic"}
+    return [Section(f"workload {name}" + (f", {builder} builder" if named else ""), tuple(lines))
+            for (name, builder), lines in sections.items()]
 
 
 def notices(found: Iterable[Caveat]) -> tuple[Notice, ...]:
@@ -95,7 +101,8 @@ def notices(found: Iterable[Caveat]) -> tuple[Notice, ...]:
     details: dict[str, dict[str, list[str]]] = {}
     for caveat in found:
         step = "whole build" if caveat.step == "total" else f"step {caveat.step}"
-        where = f"{caveat.workload} {step} on {caveat.scenario}"
+        builder = f" ({caveat.builder})" if caveat.builder != "classic" else ""
+        where = f"{caveat.workload} {step} on {caveat.scenario}{builder}"
         details.setdefault(caveat.code, {}).setdefault(where, []).extend([caveat.detail] if caveat.detail else [])
     return tuple(Notice(KINDS[code].title, _places(details[code]), KINDS[code].remedy)
                  for code in KINDS if code in details)
@@ -112,7 +119,9 @@ def _places(details: dict[str, list[str]]) -> tuple[str, ...]:
 def summary_legend(summary: Summary) -> tuple[str, ...]:
     return (
         noise_sentence(summary.noise),
-        f"ratio: median ÷ the median of baseline {summary.baseline} for the same step; 95% CI: {_ci_method(summary)}",
+        f"ratio: median ÷ the median of baseline {summary.baseline} for the same step"
+        f"{' and builder' if {row.builder for row in summary.rows} != {'classic'} else ''}; 95% CI: "
+        f"{_ci_method(summary)}",
         f"median 95% CI: distribution-free, from order statistics (none below {stats.MIN_N_CI} samples); "
         "CV: standard deviation ÷ mean.",
         f"p_adj: {_test_method(summary.design)}, Benjamini–Hochberg adjusted over {summary.n_comparisons} "
@@ -170,8 +179,9 @@ def geomean_cells(g, show=numbers.ratio, interval=numbers.ratio_interval, header
                   ) -> tuple[str, ...]:
     """A geometric-mean line: its value and (with rounds) its interval; the steps it covers when they differ
     between scenarios (else the section title names them)."""
+    builder = getattr(g, "builder", "classic")
     cells = ["", f"(geomean: {g.steps})" if several else f"(geomean, {g.n_cells} steps)",
-             g.scenario] + [""] * (len(headers) - 3)
+             g.scenario + (f" ({builder})" if builder != "classic" else "")] + [""] * (len(headers) - 3)
     cells[headers.index(ratio_column)] = show(g.ratio)
     cells[headers.index(ci_column)] = interval(g.ci_low, g.ci_high)
     return tuple(cells)
@@ -179,13 +189,13 @@ def geomean_cells(g, show=numbers.ratio, interval=numbers.ratio_interval, header
 
 def geomean_records(geomean) -> list[dict]:
     return [{"scenario": g.scenario, "ratio": g.ratio, "ratio_ci_low": g.ci_low, "ratio_ci_high": g.ci_high,
-             "n_cells": g.n_cells, "steps": g.steps} for g in geomean]
+             "n_cells": g.n_cells, "steps": g.steps, "builder": g.builder} for g in geomean]
 
 
 def headline_records(found) -> list[dict]:
     return [{"workload": h.workload, "scenario": h.scenario, "baseline": h.baseline, "ratio": h.ratio,
              "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high, "p_value": h.p_value,
-             "significant": h.significant, "verdict": h.verdict} for h in found]
+             "significant": h.significant, "verdict": h.verdict, "builder": h.builder} for h in found]
 
 
 def noise_record(noise: stats.NoiseFloor) -> dict:
@@ -193,8 +203,8 @@ def noise_record(noise: stats.NoiseFloor) -> dict:
 
 
 def caveat_records(found: Iterable[Caveat]) -> list[dict]:
-    return [{"code": c.code, "workload": c.workload, "step": c.step, "scenario": c.scenario, "detail": c.detail,
-             "title": KINDS[c.code].title, "remedy": KINDS[c.code].remedy} for c in found]
+    return [{"code": c.code, "workload": c.workload, "step": c.step, "scenario": c.scenario, "builder": c.builder,
+             "detail": c.detail, "title": KINDS[c.code].title, "remedy": KINDS[c.code].remedy} for c in found]
 
 
 def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:

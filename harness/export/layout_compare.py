@@ -15,7 +15,7 @@ HEADERS = ("step", "instruction", "scenario", "n A", "median A s", "n B", "media
 NUMERIC = (True, False, False, True, True, True, True, True, True, True)
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "n_a", "n_failed_a", "median_a_s",
               "ci_low_a_s", "ci_high_a_s", "n_b", "n_failed_b", "median_b_s", "ci_low_b_s", "ci_high_b_s", "ratio",
-              "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted", "significant", "verdict", "warnings")
+              "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder")
 
 
 def comparison_cells(row: CompareRow, first_in_group: bool) -> tuple[str, ...]:
@@ -87,7 +87,8 @@ def _unshared(comparison: RunComparison) -> list[str]:
     lines = []
     for label, keys in (("A", comparison.only_in_a), ("B", comparison.only_in_b)):
         if keys:
-            shown = ", ".join(f"{w} step {s} on {c}" for w, s, c in keys[:5]) + (", …" if len(keys) > 5 else "")
+            shown = ", ".join(f"{w} step {s} on {c}" + (f" ({b})" if b != "classic" else "")
+                              for w, s, c, b in keys[:5]) + (", …" if len(keys) > 5 else "")
             lines.append(f"{len(keys)} cell(s) only in run {label}, not compared: {shown}")
     return lines
 

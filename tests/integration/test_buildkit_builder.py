@@ -1,14 +1,12 @@
 """BuildKit builds on real private daemons (LocalDaemon with the repository's overlay2 scenarios).
 
 The system engine here is Debian 12's 20.10, whose /usr/bin/docker has BuildKit built in (plain progress). The
-rawjson path needs a docker CLI with buildx: set HARNESS_TEST_DOCKER_CLI and HARNESS_TEST_BUILDX to an engine's
-`usr/bin/docker` and `usr/libexec/docker/cli-plugins/docker-buildx` (tests/data/buildkit/README.md shows how to
-unpack sid's); without them that one test is skipped, saying so.
+rawjson path runs Docker 28.5.2's own CLI and buildx, resolved like any pinned engine from the harness's engine cache
+(.ci/run fetches matrix-engines.yaml's engines first; elsewhere the first run fetches it from Debian).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +16,8 @@ import pytest
 from harness.build import BuildTiming, remove_image
 from harness.builders import builder_for
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
-from harness.config import BaseTree, Payload, Workload, load_scenario
+from harness.config import BaseTree, Engine, Payload, Workload, load_scenario
+from harness.engines import resolve_engine
 from harness.errors import EnvironmentNotAble
 from harness.hosts.local import LocalDaemon
 from harness.workloads import build_tag, import_base, write_context
@@ -98,12 +97,13 @@ def test_a_failing_run_is_a_failed_build_with_buildkits_error(daemon_in, harness
 
 
 def test_rawjson_through_buildx_times_steps_from_buildkits_own_timestamps(daemon_in, harness) -> None:
-    cli, buildx = os.environ.get("HARNESS_TEST_DOCKER_CLI"), os.environ.get("HARNESS_TEST_BUILDX")
-    if not (cli and buildx):
-        pytest.skip("set HARNESS_TEST_DOCKER_CLI and HARNESS_TEST_BUILDX to a docker CLI and its buildx plugin")
-    builder = BuildKitBuilder(BuildKitCli(Path(cli), Path(buildx)))
+    engine = resolve_engine(Engine(version="28.5.2", source="debian"))
+    builder = builder_for("buildkit", engine)
+    assert isinstance(builder, BuildKitBuilder) and builder.cli == BuildKitCli(engine.docker_cli, engine.buildx)
     assert builder.cli.progress == "rawjson" and "buildx" in builder.facts()["buildx_version"]
-    daemon = daemon_in("local-overlay2-naive")
+    assert builder.facts()["docker_cli_version"].startswith("Docker version 28.5.2")
+    daemon = daemon_in("local-docker28-overlay2-naive")
+    assert daemon.engine == engine
     timings = list(builds(daemon, builder, SEED_LIKE, harness.root, 2))
     exports = export_seconds(timings)
     assert min(exports) > 0.1, exports  # naive diff over 8000 files: BuildKit's own, unrounded timestamps

@@ -21,7 +21,8 @@ def test_one_round_is_the_block_design_with_warmups_first_and_each_rep_once() ->
         mine = [p for p in plan if p.scenario == scenario]
         assert all(p.warmup for p in mine[:4]) and not any(p.warmup for p in mine[4:])
         assert {p.rep for p in mine if p.warmup} == {1, 2}
-        assert Counter(p.key for p in mine) == Counter({(scenario, w, r): 1 for w in ("w1", "w2") for r in range(1, 7)})
+        assert Counter(p.key for p in mine) == Counter({(scenario, w, r, "classic"): 1 for w in ("w1", "w2")
+                                                        for r in range(1, 7)})
 
 
 def test_reps_are_split_evenly_over_rounds_the_first_rounds_taking_the_remainder() -> None:
@@ -33,7 +34,7 @@ def test_reps_are_split_evenly_over_rounds_the_first_rounds_taking_the_remainder
 def test_every_planned_build_appears_exactly_once_in_its_round_with_warmups_in_the_first_session() -> None:
     scenarios, workloads = ["a", "b", "c"], ["w1", "w2"]
     plan = plan_order(scenarios, workloads, reps=10, warmup=1, seed=7, rounds=3)
-    assert Counter(p.key for p in plan) == Counter({(s, w, r): 1 for s in scenarios for w in workloads
+    assert Counter(p.key for p in plan) == Counter({(s, w, r, "classic"): 1 for s in scenarios for w in workloads
                                                     for r in range(1, 12)})
     assert all(p.round == 1 for p in plan if p.warmup)
     for scenario in scenarios:
@@ -86,4 +87,43 @@ def test_only_builds_with_a_build_line_count_as_done() -> None:
     samples = [{"scenario": "a", "workload": "w", "rep": 1, "kind": "step"},
                {"scenario": "a", "workload": "w", "rep": 1, "kind": "build"},
                {"scenario": "a", "workload": "w", "rep": 2, "kind": "step"}]
-    assert completed_builds(samples) == {("a", "w", 1)}
+    assert completed_builds(samples) == {("a", "w", 1, "classic")}, "lines without a builder were classic builds"
+
+
+BOTH = ("classic", "buildkit")
+
+
+def test_with_two_builders_every_build_appears_exactly_once_with_warmups_per_builder_and_workload() -> None:
+    scenarios, workloads = ["a", "b"], ["w1", "w2"]
+    plan = plan_order(scenarios, workloads, reps=6, warmup=2, seed=3, rounds=3, builders=BOTH)
+    assert Counter(p.key for p in plan) == Counter({(s, w, r, b): 1 for s in scenarios for w in workloads
+                                                    for b in BOTH for r in range(1, 9)})
+    warmups = Counter((p.scenario, p.workload, p.builder) for p in plan if p.warmup)
+    assert warmups == Counter({(s, w, b): 2 for s in scenarios for w in workloads for b in BOTH})
+    assert all(p.round == 1 for p in plan if p.warmup)
+    assert [(r, s) for r, s, _ in sessions_of(plan)] == [(r, s) for r in (1, 2, 3) for s in scenario_order(scenarios, 3, r)]
+
+
+def test_inside_a_session_builders_and_workloads_are_shuffled_together() -> None:
+    plan = plan_order(["a"], ["w1", "w2"], reps=20, warmup=0, seed=5, rounds=1, builders=BOTH)
+    builders = [p.builder for p in plan]
+    assert builders != sorted(builders) and builders != sorted(builders, reverse=True)
+    switches = sum(1 for x, y in zip(builders, builders[1:]) if x != y)
+    assert switches > 5, "the builders are interleaved, not run in two blocks"
+    assert {(p.builder, p.workload) for p in plan[:20]} == {(b, w) for b in BOTH for w in ("w1", "w2")}
+
+
+def test_one_builder_plans_exactly_what_it_planned_before_builders_existed() -> None:
+    old = plan_order(["a", "b"], ["w1", "w2"], reps=6, warmup=1, seed=8, rounds=2)
+    assert plan_order(["a", "b"], ["w1", "w2"], reps=6, warmup=1, seed=8, rounds=2, builders=("classic",)) == old
+    assert {p.builder for p in old} == {"classic"}
+
+
+def test_a_builders_plan_round_trips_and_resume_leaves_exactly_the_missing_builds_of_each_builder() -> None:
+    plan = plan_order(["a", "b"], ["w"], reps=6, warmup=1, seed=4, rounds=3, builders=BOTH)
+    assert plan_from_manifest([p.as_dict() for p in plan]) == plan
+    cut = next(i for i, p in enumerate(plan) if p.round == 2) + 3
+    samples = [{"scenario": p.scenario, "workload": p.workload, "rep": p.rep, "builder": p.builder, "kind": "build"}
+               for p in plan[:cut]]
+    done = completed_builds(samples)
+    assert [p for p in plan if p.key not in done] == plan[cut:]

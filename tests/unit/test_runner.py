@@ -17,7 +17,7 @@ import requests.exceptions
 import harness.runner as runner
 from harness.build import BuildTiming, StepTiming, timings_from_stream
 from harness.config import load_matrix
-from harness.errors import ResultsWriteError
+from harness.errors import EnvironmentNotAble, ResultsWriteError
 from harness.plan import PlannedBuild
 from harness.results import RunDirectory
 from tests.conftest import write_tree
@@ -28,6 +28,7 @@ class FakeHost:
 
     def __init__(self, scenario: Any, log: list[str]) -> None:
         self.scenario, self.log, self.api, self.socket_path = scenario, log, object(), Path("/nonexistent")
+        self.engine = None
 
     def start(self) -> None:
         self.log.append(f"start {self.scenario.name}")
@@ -40,6 +41,23 @@ class FakeHost:
 
     def close(self) -> None:
         self.log.append(f"close {self.scenario.name}")
+
+
+class ScriptedBuilder:
+    """A builder whose builds are whatever `script(api, context, tag, log)` returns."""
+
+    def __init__(self, name: str, script: Callable[..., BuildTiming]) -> None:
+        self.name, self.script = name, script
+
+    def facts(self) -> dict[str, Any]:
+        return {"builder": self.name}
+
+    def build(self, api: Any, socket_path: Path, context_tar: Path, tag: str, log: Any) -> BuildTiming:
+        return self.script(api, context_tar, tag, log)
+
+
+def script_builds(monkeypatch: pytest.MonkeyPatch, script: Callable[..., BuildTiming]) -> None:
+    monkeypatch.setattr(runner, "builder_for", lambda name, engine: ScriptedBuilder(name, script))
 
 
 class Quiet:
@@ -64,7 +82,7 @@ def setup(matrix_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(runner, "expectation_mismatches", lambda expect, status: [])
     monkeypatch.setattr(runner, "import_base", lambda api, workload: log.append("import") or 0.0)
     monkeypatch.setattr(runner, "remove_image", lambda api, tag, failed: None)
-    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, build_log: ok_timing())
+    script_builds(monkeypatch, lambda api, context, tag, build_log: ok_timing())
 
     def make(matrix_text: str) -> tuple[RunDirectory, Callable[[], runner.RunOutcome], list[str]]:
         write_tree(matrix_dir, {"matrix.yaml": matrix_text})
@@ -108,7 +126,7 @@ def test_resume_mid_round_measures_exactly_the_missing_builds(setup) -> None:
     cut = next(i for i, p in enumerate(plan) if p.round == 2) + 1
     run.append_samples([s for p in plan[:cut] for s in runner.samples_of(run.run_id, p, ok_timing())])
     assert execute().exit_code == 0
-    keys = [(b["scenario"], b["workload"], b["rep"]) for b in builds_of(run)]
+    keys = [(b["scenario"], b["workload"], b["rep"], b["builder"]) for b in builds_of(run)]
     assert sorted(keys) == sorted(p.key for p in plan) and len(keys) == len(set(keys))
     interrupted_round = plan[cut - 1]
     assert log[0] == f"start {interrupted_round.scenario}", "resume continues in the interrupted session"
@@ -129,7 +147,7 @@ def test_failed_warmups_are_recorded_but_do_not_fail_the_scenario(setup, monkeyp
 
 def test_an_empty_build_stream_is_a_failed_build_and_the_run_goes_on(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     run, execute, _ = setup(MATRIX)
-    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, log: timings_from_stream([], 0))
+    script_builds(monkeypatch, lambda api, context, tag, log: timings_from_stream([], 0))
     outcome = execute()
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "failed", "naive": "failed"}
     measured = [b for b in builds_of(run) if not b["warmup"]]
@@ -148,7 +166,7 @@ def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup, monke
     def remove(api: Any, tag: str, failed: bool) -> str | None:
         return "could not remove harness-build/w: connection refused" if failed else None
 
-    monkeypatch.setattr(runner, "timed_build", build)
+    script_builds(monkeypatch, build)
     monkeypatch.setattr(runner, "remove_image", remove)
     outcome = execute()
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
@@ -212,7 +230,7 @@ def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup, monkeypatch:
         return BuildTiming(steps=(StepTiming(1, "RUN touch /x", seconds, True, None),), seconds=seconds, ok=True,
                            error=None, image_id="abc")
 
-    monkeypatch.setattr(runner, "timed_build", lambda api, context, tag, build_log: timing())
+    script_builds(monkeypatch, lambda api, context, tag, build_log: timing())
     assert execute().exit_code == 0
     manifest = run.read_manifest()
     for name in ("native", "naive"):
@@ -222,3 +240,35 @@ def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup, monkeypatch:
         assert [s["round"] for s in manifest["scenarios"][name]["sessions"]] == [1, 2, 3, 4]
         assert manifest["scenarios"][name]["stop_reasons"]["tiny"].startswith("max reached")
     assert sum(1 for p in manifest["plan"] if p["round"] > 2) == 8, "adaptive builds are added to the saved plan"
+
+
+def test_each_build_runs_on_its_planned_builder_and_its_samples_say_which(setup, monkeypatch) -> None:
+    built: list[str] = []
+
+    def resolve(name: str, engine: Any) -> ScriptedBuilder:
+        return ScriptedBuilder(name, lambda api, context, tag, log: built.append(name) or ok_timing())
+    monkeypatch.setattr(runner, "builder_for", resolve)
+    run, execute, _ = setup(MATRIX + "    builders: [classic, buildkit]\n")
+    assert execute().exit_code == 0
+    samples = run.read_samples()
+    assert {(s["builder"], s["kind"]) for s in samples} == {(b, k) for b in ("classic", "buildkit")
+                                                             for k in ("step", "build")}
+    builds = builds_of(run)
+    assert len(builds) == 2 * 2 * 7 and built.count("buildkit") == built.count("classic") == 2 * 7
+    assert run.read_manifest()["scenarios"]["native"]["builders"] == {"classic": {"builder": "classic"},
+                                                                        "buildkit": {"builder": "buildkit"}}
+
+
+def test_an_engine_that_cannot_build_with_buildkit_skips_the_scenario_before_importing_and_exits_3(
+        setup, monkeypatch) -> None:
+    def resolve(name: str, engine: Any) -> ScriptedBuilder:
+        if name == "buildkit":
+            raise EnvironmentNotAble("no docker CLI here can do BuildKit builds: install the docker-buildx plugin")
+        return ScriptedBuilder(name, lambda api, context, tag, log: ok_timing())
+    monkeypatch.setattr(runner, "builder_for", resolve)
+    run, execute, log = setup(MATRIX + "    builders: [classic, buildkit]\n")
+    assert execute().exit_code == 3
+    scenarios = run.read_manifest()["scenarios"]
+    assert {s["status"] for s in scenarios.values()} == {"skipped"}
+    assert "install the docker-buildx plugin" in scenarios["native"]["reason"]
+    assert "import" not in log and builds_of(run) == []

@@ -121,12 +121,12 @@ def test_a_baseline_without_measurements_still_summarises_and_says_so(tmp_path: 
 
 def test_example_run_cells_reflect_its_failed_build() -> None:
     cells = collect_cells(load_run(EXAMPLE).samples)
-    vfs_step5, vfs_total = cells[("seed", 5, "local-vfs")], cells[("seed", "total", "local-vfs")]
+    vfs_step5, vfs_total = cells[("seed", 5, "local-vfs", "classic")], cells[("seed", "total", "local-vfs", "classic")]
     assert (len(vfs_step5.values), vfs_step5.n_failed) == (9, 1)
     assert (len(vfs_total.values), vfs_total.n_failed) == (9, 1)
     assert sorted(set(vfs_step5.rounds)) == [1, 2, 3, 4, 5] and len(vfs_step5.rounds) == 9
     assert "no space left on device" in vfs_step5.errors[0]
-    assert len(cells[("seed", 4, "local-vfs")].values) == 10  # the failed build's earlier steps still count
+    assert len(cells[("seed", 4, "local-vfs", "classic")].values) == 10  # the failed build's earlier steps still count
 
 
 def test_summary_rows_follow_manifest_order_with_baseline_first(tmp_path: Path) -> None:
