@@ -1,6 +1,7 @@
 """Runner paths with a stand-in host and scripted build timings — planning logic only (sessions, resume, failures).
 
-That the real thing restarts real daemons, measures and cleans up is proven by tests/integration/test_rounds.py.
+That the real thing restarts real daemons, measures and cleans up is proven by tests/integration/test_aa_control.py
+and test_rounds.py.
 """
 
 from __future__ import annotations
