@@ -231,6 +231,8 @@ class Matrix:
     rounds: int = 1
     #: The baseline scenario measured a second time as `<baseline>-aa` (an A/A control), or None.
     control: str | None = None
+    #: Sample the daemons' goroutines during every build (`profile: true` / `harness run --profile`).
+    profile: bool = False
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
@@ -251,6 +253,7 @@ def load_matrix(path: Path) -> Matrix:
     seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
     rounds = top.take("rounds", int, None, check=between(1, MAX_REPETITIONS))
     control = top.take("control", bool, False)
+    profile = top.take("profile", bool, False)
     top.done()
 
     _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
@@ -263,7 +266,8 @@ def load_matrix(path: Path) -> Matrix:
     files = (path, *(s.file for s in scenarios), *_workload_files(path, workload_entries))
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
-                    rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min))
+                    rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min),
+                    profile=profile)
     _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:
