@@ -122,3 +122,15 @@ def test_profile_is_a_matrix_switch(tmp_path: Path) -> None:
         "scenarios/a.yaml": "host: {type: local}\nstorage: {driver: vfs}\n",
         "workloads/w.yaml": "base: {files: 1}\nsteps: [RUN true]\n"})
     assert load_matrix(tmp_path / "matrix.yaml").profile is True
+
+
+def test_the_summary_table_gains_commit_and_diffing_columns_only_when_observed(tmp_path: Path) -> None:
+    from harness.export import render
+    from harness.export.layout import summary_doc
+
+    run = write_observed_run(tmp_path / "run", {"native": [0.1, 0.12, 0.11], "naive": [0.7, 0.9, 0.8]},
+                             {"native": 0.0, "naive": 0.75})
+    doc = summary_doc(summarize(load_run(run)))
+    assert doc.headers[-2:] == ("commit s", "diffing")
+    assert "75.0%" in render(doc, "table") and "0.800" in render(doc, "table")
+    assert any(line.startswith("commit s: median layer commit") for line in doc.legend)
