@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
+
+from tests.conftest import REPO
 
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
 
@@ -33,6 +36,10 @@ def test_a_profiled_run_explains_where_naive_build_time_goes(harness: Harness) -
     manifest, samples = manifest_of(run_dir), samples_of(run_dir)
 
     assert manifest["profile"] == {"method": "goroutine dumps", "interval_s": 0.05}
+    schema = {name: json.loads((REPO / "schemas" / f"{name}.schema.json").read_text()) for name in ("samples", "manifest")}
+    jsonschema.validate(manifest, schema["manifest"])
+    for sample in samples:
+        jsonschema.validate(sample, schema["samples"])
     runs = [s for s in samples if s["kind"] == "step" and s["instruction"] == "RUN"]
     assert runs and all(s["phases"]["commit_s"] is not None and s["profile"]["samples"] >= 0 for s in runs)
     copies = [s for s in samples if s["kind"] == "step" and s["instruction"] == "COPY"]
