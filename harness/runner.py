@@ -116,19 +116,24 @@ class Runner:
 
     def _plan(self) -> list[PlannedBuild]:
         if self.manifest["plan"]:
+            if self.profile:  # `--resume --profile` of a run started without: its later builds are profiled
+                self.manifest["profile"] = self._profile_record()
             return plan_from_manifest(self.manifest["plan"])
         plan = plan_order([s.name for s in self.matrix.scenarios], [w.name for w in self.matrix.workloads],
                           self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds)
         self.manifest["plan"] = [p.as_dict() for p in plan]
         self.manifest["rounds"] = max(p.round for p in plan)
-        self.manifest["profile"] = ({"method": "goroutine dumps", "interval_s": DEFAULT_INTERVAL_S}
-                                    if self.profile else None)
+        self.manifest["profile"] = self._profile_record() if self.profile else None
         control = self.matrix.control
         self.manifest["control"] = {"scenario": f"{control}-aa", "of": control} if control else None
         if control:
             self.manifest["scenarios"][f"{control}-aa"]["control_of"] = control
         self._save()
         return plan
+
+    @staticmethod
+    def _profile_record() -> dict[str, Any]:
+        return {"method": "goroutine dumps", "interval_s": DEFAULT_INTERVAL_S}
 
     def _statuses(self, names: set[str]) -> dict[str, str]:
         """Scenarios measured in this run end `ok` or `failed` (unless given up earlier with their reason)."""
