@@ -79,8 +79,8 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
             lines += [f"![{caption}, {workload}]({png.as_posix()})", "",
                       f"*{caption}* ([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
     lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
-    lines += ["## Methods", "", *methods_lines(summary), *observer_methods(run.manifest, summary), "", "## Citation", "",
-              *citation_lines(run, summary)]
+    lines += ["## Methods", "", *methods_lines(summary), *observer_methods(run.manifest, summary), "",
+              "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -141,8 +141,8 @@ def observer_methods(manifest: dict, summary: Summary) -> list[str]:
         lines.append(f"- Diff share: while each build ran, a goroutine dump (`/debug/pprof/goroutine?debug=2`) was "
                      f"taken every {profile.get('interval_s', '?')} s; a dump counts as diffing when a goroutine "
                      "doing build work is in the naive differ (`NaiveDiffDriver`, `archive.ChangesDirs`, "
-                     "`ExportChanges`) or the native overlay diff. The share is diffing dumps ÷ all dumps taken during "
-                     "the step, pooled over the measured repetitions (each weighted by its duration). Raw dumps are "
+                     "`ExportChanges`) or the native overlay diff. The share is diffing dumps ÷ all dumps taken "
+                     "during the step, pooled over the measured repetitions (each weighted by its duration). Raw dumps are "
                      "in logs/pprof/.")
     return lines
 

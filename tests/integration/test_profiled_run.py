@@ -36,7 +36,8 @@ def test_a_profiled_run_explains_where_naive_build_time_goes(harness: Harness) -
     manifest, samples = manifest_of(run_dir), samples_of(run_dir)
 
     assert manifest["profile"] == {"method": "goroutine dumps", "interval_s": 0.05}
-    schema = {name: json.loads((REPO / "schemas" / f"{name}.schema.json").read_text()) for name in ("samples", "manifest")}
+    schema = {name: json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
+              for name in ("samples", "manifest")}
     jsonschema.validate(manifest, schema["manifest"])
     for sample in samples:
         jsonschema.validate(sample, schema["samples"])
