@@ -142,8 +142,8 @@ def observer_methods(manifest: dict, summary: Summary) -> list[str]:
                      f"taken every {profile.get('interval_s', '?')} s; a dump counts as diffing when a goroutine "
                      "doing build work is in the naive differ (`NaiveDiffDriver`, `archive.ChangesDirs`, "
                      "`ExportChanges`) or the native overlay diff. The share is diffing dumps ÷ all dumps taken "
-                     "during the step, pooled over the measured repetitions (each weighted by its duration). Raw dumps are "
-                     "in logs/pprof/.")
+                     "during the step, pooled over the measured repetitions (each weighted by its duration). Raw "
+                     "dumps are in logs/pprof/.")
     return lines
 
 
