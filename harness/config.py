@@ -234,6 +234,8 @@ class Matrix:
     control: str | None = None
     #: The builders every (scenario, workload) is built with; each is a separate cell of the analysis.
     builders: tuple[str, ...] = ("classic",)
+    #: Sample the daemons' goroutines during every build (`profile: true` / `harness run --profile`).
+    profile: bool = False
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
@@ -255,6 +257,7 @@ def load_matrix(path: Path) -> Matrix:
     rounds = top.take("rounds", int, None, check=between(1, MAX_REPETITIONS))
     control = top.take("control", bool, False)
     builders = top.take("builders", list, ["classic"], check=_at_most(len(BUILDERS) * 2))
+    profile = top.take("profile", bool, False)
     top.done()
 
     _refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
@@ -270,7 +273,7 @@ def load_matrix(path: Path) -> Matrix:
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
                     rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min),
-                    builders=tuple(builders))
+                    builders=tuple(builders), profile=profile)
     _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import stats
 from harness.errors import InputError
-from harness.rundata import RunData, load_run
+from harness.rundata import TOTAL, RunData, load_run
 from harness.summary import Summary, summarize
 
 
@@ -46,7 +46,8 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
     table = export.render(dataclasses.replace(doc, headlines=()), "md")  # the report leads with its own headlines
     text = report_markdown(run, summary, table, {w: [p.relative_to(out) for p in ps]
-                                                   for w, ps in images.items()})
+                                                   for w, ps in images.items()},
+                           flame_graphs=_flame_graphs(run, out))
     markdown = _write(out / "report.md", text)
     return ReportFiles(markdown, tuple(p for ps in images.values() for p in ps), data)
 
@@ -61,8 +62,10 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]]) -> str:
-    """The report text; `images` maps each workload to its plot files relative to the report."""
+def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]],
+                    flame_graphs: dict[str, str] | None = None) -> str:
+    """The report text; `images` maps each workload to its plot files relative to the report, `flame_graphs` each
+    profiled scenario to its SVG (relative to the report)."""
     manifest = run.manifest
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
              f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
@@ -75,8 +78,73 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
         for png, caption in zip(pngs, ("Every sample per step and scenario", "Ratio to the baseline")):
             lines += [f"![{caption}, {workload}]({png.as_posix()})", "",
                       f"*{caption}* ([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
-    lines += ["## Methods", "", *methods_lines(summary), "", "## Citation", "", *citation_lines(run, summary)]
+    lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
+    lines += ["## Methods", "", *methods_lines(summary), *observer_methods(run.manifest, summary), "",
+              "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def anatomy_lines(summary: Summary) -> list[str]:
+    """Where each step's time went, from the daemon: "RUN 4.1 s, of which commit 3.6 s; 76% diffing"."""
+    found = []
+    for row in summary.rows:
+        if row.step == TOTAL or row.median_s is None or (row.commit_median_s is None and row.diff_share is None):
+            continue
+        parts = [f"{row.instruction or 'step'} {row.median_s:.2f} s"]
+        if row.commit_median_s is not None:
+            parts[0] += f", of which commit {row.commit_median_s:.2f} s"
+        if row.diff_share is not None:
+            parts.append(f"{row.diff_share:.0%} of sampled build time diffing")
+        found.append(f"| `{row.workload}` | {row.step} | `{row.scenario}` | {'; '.join(parts)} |")
+    if not found:
+        return []
+    return ["## Step anatomy", "", "Medians over the measured repetitions; commit from the daemon's container "
+            "events, diffing from goroutine samples (profiled runs only).", "",
+            "| workload | step | scenario | where the time went |", "|:--|--:|:--|:--|", *found, ""]
+
+
+def flame_graph_lines(flame_graphs: dict[str, str], baseline: str) -> list[str]:
+    """The scenarios' flame graphs side by side (baseline first), each linked to its SVG."""
+    if not flame_graphs:
+        return []
+    names = sorted(flame_graphs, key=lambda name: (name != baseline, name))
+    return ["## Flame graphs", "", "dockerd's goroutines doing build work, sampled during the measured builds, one "
+            "column per step at the root (red: naive differ, green: native overlay diff, orange: tar, blue: container "
+            "start). Open an SVG for the frame names.", "",
+            "| " + " | ".join(f"`{name}`" for name in names) + " |", "|" + ":--|" * len(names),
+            "| " + " | ".join(f"[![{name}]({flame_graphs[name]})]({flame_graphs[name]})" for name in names) + " |",
+            ""]
+
+
+def _flame_graphs(run: RunData, out: Path) -> dict[str, str]:
+    """Each scenario's flame graph that exists, relative to the report directory."""
+    found = {}
+    for name, record in (run.manifest.get("scenarios") or {}).items():
+        svg = _get(record, "flame_graph", "svg")
+        if isinstance(svg, str) and (run.run_dir / svg).is_file():
+            found[name] = Path(os.path.relpath(run.run_dir / svg, out)).as_posix()
+    return found
+
+
+def observer_methods(manifest: dict, summary: Summary) -> list[str]:
+    """How the step anatomy and the diff share were measured (only what this run did; runs before the observers
+    were wired have neither)."""
+    if not any(row.commit_median_s is not None or row.diff_share is not None for row in summary.rows):
+        return []
+    lines = ["- Step anatomy: during every build the harness reads the daemon's container events (`/events`, "
+             "`timeNano`) on a connection of its own. A classic-builder RUN step runs a container: setup is step "
+             "start → container `start`, command `start` → `die`, commit `die` → `destroy` (the layer commit); "
+             "COPY/ADD steps emit no container events and are not split. `commit` is the median over the "
+             "measured repetitions."]
+    profile = manifest.get("profile")
+    if isinstance(profile, dict):
+        lines.append(f"- Diff share: while each build ran, a goroutine dump (`/debug/pprof/goroutine?debug=2`) was "
+                     f"taken every {profile.get('interval_s', '?')} s; a dump counts as diffing when a goroutine "
+                     "doing build work is in the naive differ (`NaiveDiffDriver`, `archive.ChangesDirs`, "
+                     "`ExportChanges`) or the native overlay diff. The share is diffing dumps ÷ all dumps taken "
+                     "during the step, pooled over the measured repetitions (each weighted by its duration). Raw "
+                     "dumps are in logs/pprof/.")
+    return lines
 
 
 def _headline_lines(summary: Summary) -> list[str]:

@@ -48,8 +48,11 @@ class Sample:
     ended_at: str
     round: int = 1  # the scenario's daemon session (plan.py); schema-1 lines have none and ran as round 1
     schema: int = SCHEMA_VERSION
-    round: int = 1  # 1-based daemon session; absent in schema-1 files
     builder: str = "classic"  # "classic" | "buildkit"
+    #: From daemon events (harness/observe): {"setup_s", "command_s", "commit_s", "note"}; None when not observed.
+    phases: dict | None = None
+    #: From goroutine sampling (`--profile`): {"samples", "classes": {class: count}}; None when not profiled.
+    profile: dict | None = None
 
 
 def utc_now() -> str:

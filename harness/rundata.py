@@ -45,6 +45,8 @@ class Cell:
     errors: tuple[str, ...]
     rounds: tuple[int, ...] = ()  # the daemon session (round) of each value; schema-1 samples are all round 1
     builder: str = "classic"
+    phases: tuple[dict | None, ...] = ()  # per value, from daemon events (None where not observed)
+    profiles: tuple[dict | None, ...] = ()  # per value, goroutine-sample counts (None when not profiled)
 
 
 CellKey = tuple[str, int | str, str, str]  # (workload, step, scenario, builder)
@@ -124,11 +126,19 @@ def _parse_sample(record: object, where: str) -> Sample:
             warmup=bool(record["warmup"]), kind=kind, step=None if step is None else int(step),
             instruction=record.get("instruction"), text=record.get("text"), seconds=float(record["seconds"]),
             ok=bool(record["ok"]), error=record.get("error"), round=int(record.get("round", 1)),
-            builder=str(record.get("builder", "classic")))
+            builder=str(record.get("builder", "classic")), phases=_object_or_none(record, "phases"),
+            profile=_object_or_none(record, "profile"))
     except KeyError as missing:
         raise InputError(f"{where} lacks the key {missing}; was it written by `harness run`?") from None
     except (TypeError, ValueError) as error:
         raise InputError(f"{where} has a malformed value ({error}); was it written by `harness run`?") from None
+
+
+def _object_or_none(record: dict, key: str) -> dict | None:
+    value = record.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{key} must be an object or null")
+    return value
 
 
 def cell_key(sample: Sample) -> CellKey | None:
@@ -156,7 +166,8 @@ def _make_cell(key: CellKey, members: list[Sample]) -> Cell:
     return Cell(workload=key[0], step=key[1], scenario=key[2], instruction=described.instruction,
                 text=described.text, values=tuple(s.seconds for s in members if s.ok), n_failed=len(failed),
                 errors=tuple(s.error or "unknown error" for s in failed),
-                rounds=tuple(s.round for s in members if s.ok), builder=key[3])
+                rounds=tuple(s.round for s in members if s.ok), builder=key[3],
+                phases=tuple(s.phases for s in members if s.ok), profiles=tuple(s.profile for s in members if s.ok))
 
 
 def ordered_keys(cells: Iterable[CellKey], manifest: dict[str, Any], first: str | None) -> list[CellKey]:

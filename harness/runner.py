@@ -18,6 +18,7 @@ import dataclasses
 import math
 import signal
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +28,15 @@ from harness.adaptive import next_adaptive_builds
 from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image
 from harness.builders import Builder, builder_for
 from harness.config import Matrix, Scenario, with_control
+from harness.diagnose import diagnose
 from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError
 from harness.facts import docker_facts
 from harness.hosts import DockerHost, host_for
 from harness.hosts.api import ping
 from harness.hosts.local import ScenarioSkipped
+from harness.observe import DEFAULT_INTERVAL_S, Observation, observing
+from harness.observe.flamegraph import read_folded, write_flame_graph
+from harness.observe.record import ObservedBuild, observed_build
 from harness.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
                           scenario_order, sessions_of)
 from harness.results import RunDirectory, Sample, utc_now
@@ -89,6 +94,8 @@ class Runner:
         self.builders: dict[str, dict[str, Builder]] = {}  # per scenario, resolved for its engine
         self.given_up: set[str] = set()  # failed or skipped in this run: no more sessions
         self.measured: set[str] = set()  # had a session in this run
+        self.profile = matrix.profile or bool(self.manifest.get("profile"))  # a resumed profiled run stays so
+        self.folded: dict[str, Counter[str]] = {}  # per scenario, stacks of its measured builds (flame graphs)
 
     def execute(self) -> RunOutcome:
         plan = self._plan()
@@ -113,18 +120,25 @@ class Runner:
 
     def _plan(self) -> list[PlannedBuild]:
         if self.manifest["plan"]:
+            if self.profile:  # `--resume --profile` of a run started without: its later builds are profiled
+                self.manifest["profile"] = self._profile_record()
             return plan_from_manifest(self.manifest["plan"])
         plan = plan_order([s.name for s in self.matrix.scenarios], [w.name for w in self.matrix.workloads],
                           self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds,
                           self.matrix.builders)
         self.manifest["plan"] = [p.as_dict() for p in plan]
         self.manifest["rounds"] = max(p.round for p in plan)
+        self.manifest["profile"] = self._profile_record() if self.profile else None
         control = self.matrix.control
         self.manifest["control"] = {"scenario": f"{control}-aa", "of": control} if control else None
         if control:
             self.manifest["scenarios"][f"{control}-aa"]["control_of"] = control
         self._save()
         return plan
+
+    @staticmethod
+    def _profile_record() -> dict[str, Any]:
+        return {"method": "goroutine dumps", "interval_s": DEFAULT_INTERVAL_S}
 
     def _statuses(self, names: set[str]) -> dict[str, str]:
         """Scenarios measured in this run end `ok` or `failed` (unless given up earlier with their reason)."""
@@ -224,6 +238,7 @@ class Runner:
             raise HarnessError(f"{scenario.file.name}: the daemon is not what the scenario expects: "
                                + "; ".join(mismatches))
         if first:
+            self._diagnose(scenario, host, record)
             shown = ", ".join(f"{k}: {v}" for k, v in status.items() if k in ("Driver", "Backing Filesystem",
                                                                               "Native Overlay Diff"))
             self.progress.note(f"{scenario.name}: ready ({shown})")
@@ -244,6 +259,16 @@ class Runner:
             raise ScenarioSkipped(str(reason)) from None
         record["builders"] = {name: builder.facts() for name, builder in builders.items()}
         self.builders[scenario.name] = builders
+
+    def _diagnose(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> None:
+        """Record what `harness doctor` would say about this daemon; a finding never fails the scenario."""
+        log_path = getattr(host, "log_path", None)
+        log = log_path.read_text(errors="replace") if log_path is not None and log_path.is_file() else None
+        findings = diagnose(record.get("docker_info") or {}, record.get("overlay_parameters"), log)
+        record["findings"] = [finding.as_record() for finding in findings]
+        for finding in findings:
+            if finding.is_problem:
+                self.progress.note(f"{scenario.name}: {finding.severity}: {finding.id}: {finding.message}")
 
     def _prepare(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
                  round_number: int) -> dict[str, PreparedWorkload]:
@@ -267,8 +292,10 @@ class Runner:
     def _build_once(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload, planned: PlannedBuild,
                     record: dict[str, Any], session: dict[str, Any]) -> None:
         began = time.perf_counter()
-        timing = self._timed(scenario, host, prepared, planned)
-        samples = samples_of(self.run.run_id, planned, timing)
+        with observing(host.socket_path, self._profile_path(planned)) as seen:
+            timing = self._timed(scenario, host, prepared, planned)
+        observed = self._observed(scenario, planned, seen, timing)
+        samples = samples_of(self.run.run_id, planned, timing, observed)
         self.run.append_samples(samples)
         self.samples += [dataclasses.asdict(s) for s in samples]
         if not timing.ok and not planned.warmup:
@@ -302,6 +329,37 @@ class Runner:
                 return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
                                    error=f"the connection to the daemon broke during the build: {error}")
 
+    def _observed(self, scenario: Scenario, planned: PlannedBuild, seen: Observation,
+                  timing: BuildTiming) -> ObservedBuild:
+        """What the observers saw of a finished build; their errors go to the build log, never fail the build."""
+        observed = observed_build(seen, timing)
+        if observed.errors:
+            with (self.run.logs / f"{scenario.name}.build.log").open("a") as log:
+                log.writelines(f"observer: {error}\n" for error in observed.errors)
+        if not planned.warmup and timing.ok:
+            self.folded.setdefault(scenario.name, Counter()).update(observed.folded)
+        return observed
+
+    def _profile_path(self, planned: PlannedBuild) -> Path | None:
+        """Where one build's raw goroutine dumps go when profiling (kept in the run directory)."""
+        if not self.profile:
+            return None
+        return (self.run.logs / "pprof" / planned.scenario
+                / f"{planned.workload}-r{planned.round}-{planned.rep}{'-w' if planned.warmup else ''}.goroutines.gz")
+
+    def _write_flame_graph(self, name: str) -> None:
+        """The scenario's folded stacks and SVG over its measured builds (a resumed run adds to the earlier ones)."""
+        folded = self.folded.pop(name, None)
+        if not folded:
+            return
+        earlier = self.run.logs / "pprof" / f"{name}.folded"
+        if earlier.is_file():
+            folded.update(read_folded(earlier))
+        folded_path, svg_path = write_flame_graph(folded, self.run.logs / "pprof", name,
+                                                  f"{name}: dockerd goroutines during builds")
+        self.manifest["scenarios"][name]["flame_graph"] = {
+            "folded": str(folded_path.relative_to(self.run.path)), "svg": str(svg_path.relative_to(self.run.path))}
+
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})
         return next_adaptive_builds(scenario.name, [w.name for w in self.matrix.workloads], self.matrix.repetitions,
@@ -317,6 +375,7 @@ class Runner:
             self.progress.note(f"{scenario.name}: {error}")
 
     def _close_host(self, name: str) -> None:
+        self._write_flame_graph(name)
         host = self.hosts.pop(name, None)
         if host is None:
             return
@@ -339,16 +398,22 @@ class Runner:
         self.run.write_manifest(self.manifest)
 
 
-def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming) -> list[Sample]:
+def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming,
+               observed: ObservedBuild = ObservedBuild()) -> list[Sample]:
     """The step lines and the build line of one build, in the samples.jsonl contract."""
     ended = utc_now()
     common = dict(run_id=run_id, scenario=planned.scenario, workload=planned.workload, rep=planned.rep,
                   warmup=planned.warmup, ended_at=ended, round=planned.round, builder=planned.builder)
     steps = [Sample(**common, kind="step", step=s.index, instruction=s.instruction, text=s.text, seconds=s.seconds,
-                    ok=s.ok, error=s.error) for s in timing.steps]
+                    ok=s.ok, error=s.error, phases=_nth(observed.step_phases, i),
+                    profile=_nth(observed.step_profiles, i)) for i, s in enumerate(timing.steps)]
     build = Sample(**common, kind="build", step=None, instruction=None, text=None, seconds=timing.seconds,
-                   ok=timing.ok, error=timing.error)
+                   ok=timing.ok, error=timing.error, phases=observed.build_phases, profile=observed.build_profile)
     return [*steps, build]
+
+
+def _nth(records: tuple[dict[str, Any] | None, ...], index: int) -> dict[str, Any] | None:
+    return records[index] if index < len(records) else None
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import caveats, differences, stats
+from harness.observe import cells
 from harness.caveats import Caveat
 from harness.errors import InputError
 from harness.rundata import TOTAL, Cell, RunData, collect_cells, load_run, ordered_keys, scenario_names
@@ -212,7 +213,8 @@ def _row(cell: Cell, base: Cell | None, found: list[tuple[str, str]], result, p_
         ci_low_s=own.ci_low, ci_high_s=own.ci_high, min_s=own.minimum, max_s=own.maximum, cv=own.cv,
         mad_s=own.mad, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
         p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
-        warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict, builder=cell.builder)
+        warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict, builder=cell.builder,
+        commit_median_s=cells.commit_median_s(cell.phases), diff_share=cells.diff_share(cell.profiles))
 
 
 def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[GeomeanRow, ...]:

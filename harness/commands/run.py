@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control", action="store_true",
                         help="also measure the baseline as an independent copy, <baseline>-aa (an A/A control: "
                              "the run's measured noise floor); same as `control: true` in the matrix")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample each daemon's goroutines during every build: the share of build time spent "
+                             "diffing per step, and a flame graph per scenario in logs/pprof/; same as "
+                             "`profile: true` in the matrix")
     parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
                         help="where private daemons keep their data and loop files (default: /var/lib/harness)")
 
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.runner import Runner, check_selection
 
     matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
+    matrix = dataclasses.replace(matrix, profile=True) if args.profile else matrix
     only = tuple(args.only)
     check_selection(matrix, only)
     _check_machine(matrix, only)

@@ -129,7 +129,15 @@ def summary_legend(summary: Summary) -> tuple[str, ...]:
         f"~: the ratio interval overlaps the noise floor (it may exclude 1 by less than the floor); n.s.: the interval "
         f"is outside the floor but p_adj ≥ {summary.alpha:g}; (…): too few samples or rounds to test; "
         "n (k failed): k failed samples, counted but not timed. Warmups and FROM steps (csv/json only) excluded.",
-    )
+    ) + _observer_legend(summary)
+
+
+def _observer_legend(summary: Summary) -> tuple[str, ...]:
+    found = {field for _, field, _ in OBSERVER_COLUMNS for row in summary.rows if getattr(row, field) is not None}
+    return ((("commit s: median layer commit of a RUN step (container die → destroy, from the daemon's events); "
+              if "commit_median_s" in found else "")
+             + ("diffing: share of goroutine samples (--profile) taken while the daemon was diffing."
+                if "diff_share" in found else "")).strip(),) if found else ()
 
 
 def _ci_method(summary: Summary) -> str:
@@ -145,23 +153,35 @@ def _test_method(design: str) -> str:
     return "two-sided Mann–Whitney U over builds (single session per scenario)"
 
 
+#: Columns shown only when a run has them: from daemon events (every run since they were wired) and profiling.
+OBSERVER_COLUMNS = (("commit s", "commit_median_s", numbers.seconds), ("diffing", "diff_share", numbers.percent))
+
+
 def summary_doc(summary: Summary) -> TableDoc:
     """The `harness summary` headlines, table, legend, warnings and notes, and the CSV/JSON forms of the rows."""
-    sections = grouped([row for row in summary.rows if not row.is_setup], summary_cells)
+    observed = tuple(column for column in OBSERVER_COLUMNS
+                     if any(getattr(row, column[1]) is not None for row in summary.rows))
+    headers = SUMMARY_HEADERS + tuple(header for header, _, _ in observed)
+
+    def cells(row: Row, first_in_group: bool) -> tuple[str, ...]:
+        extra = tuple("" if getattr(row, field) is None else show(getattr(row, field)) for _, field, show in observed)
+        return summary_cells(row, first_in_group) + extra
+
+    sections = grouped([row for row in summary.rows if not row.is_setup], cells)
     if summary.geomean:
         sections.append(Section(geomean_title("ratios", summary.geomean),
-                                tuple(DisplayRow(geomean_cells(g, several=_mixed(summary.geomean)), new_group=i == 0)
-                                      for i, g in enumerate(summary.geomean))))
+                                tuple(DisplayRow(geomean_cells(g, headers=headers, several=_mixed(summary.geomean)),
+                                                 new_group=i == 0) for i, g in enumerate(summary.geomean))))
     records = tuple((summary.run_id, summary.baseline, *(numbers.tidy(getattr(row, f)) for f in ROW_FIELDS))
                     for row in summary.rows)
     several = len({h.workload for h in summary.headlines}) > 1
     return TableDoc(
         title=f"harness summary — run {summary.run_id}, baseline {summary.baseline}",
-        headers=SUMMARY_HEADERS, numeric=SUMMARY_NUMERIC, sections=tuple(sections),
+        headers=headers, numeric=SUMMARY_NUMERIC + (True,) * len(observed), sections=tuple(sections),
         legend=summary_legend(summary), notices=notices(summary.caveats), notes=summary.notes,
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
         code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
-        compact_drop=COMPACT_DROP)
+        compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))))
 
 
 def geomean_title(what: str, geomean) -> str:

@@ -273,3 +273,17 @@ def test_an_engine_that_cannot_build_with_buildkit_skips_the_scenario_before_imp
     assert {s["status"] for s in scenarios.values()} == {"skipped"}
     assert "install the docker-buildx plugin" in scenarios["native"]["reason"]
     assert "import" not in log and builds_of(run) == []
+
+
+def test_observers_that_cannot_connect_never_fail_a_build_and_say_why_in_the_build_log(setup) -> None:
+    run, execute, log = setup(MATRIX.replace("repetitions: 6\n    rounds: 3", "repetitions: 1\n    rounds: 1")
+                              + "    profile: true\n")
+    assert execute().exit_code == 0
+    assert all(b["ok"] for b in builds_of(run))
+    build_log = (run.logs / "naive.build.log").read_text()
+    assert "observer: GET /events on /nonexistent failed" in build_log
+    assert "observer: goroutine sampling stopped" in build_log
+    manifest = run.read_manifest()
+    assert manifest["profile"] == {"method": "goroutine dumps", "interval_s": 0.05}
+    assert "flame_graph" not in manifest["scenarios"]["naive"]  # nothing sampled, no graph
+    assert [f["id"] for f in manifest["scenarios"]["naive"]["findings"]] == ["storage"]

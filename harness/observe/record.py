@@ -1,0 +1,45 @@
+"""What the observers saw of one build, shaped for its sample lines and its scenario's flame graph.
+
+The runner wraps each build in `observing()` and hands the result here once the observers have stopped (the
+goroutine file is only complete then): step lines get `phases` and `profile`, the build line their sums, and the
+build's folded stacks go to the scenario's flame graph. Nothing here fails a build: an observer that broke leaves
+its error for the build log and `None` fields.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.observe import Observation
+from harness.observe.cells import build_phases
+from harness.observe.flamegraph import folded_stacks
+from harness.observe.pprof import profile_build, profile_steps, read_samples
+
+
+@dataclass(frozen=True)
+class ObservedBuild:
+    """Per-step records (aligned with the BuildTiming's steps) and the build line's, plus the folded stacks."""
+
+    step_phases: tuple[dict[str, Any] | None, ...] = ()
+    build_phases: dict[str, Any] | None = None
+    step_profiles: tuple[dict[str, Any] | None, ...] = ()
+    build_profile: dict[str, Any] | None = None
+    folded: Counter[str] = field(default_factory=Counter)
+    errors: tuple[str, ...] = ()
+
+
+def observed_build(seen: Observation, timing: Any) -> ObservedBuild:
+    """Phases from the events (always), profiles and folded stacks from the goroutine samples (when taken)."""
+    phases = seen.phases(timing)
+    step_phases = tuple(phase.as_record() for phase in phases)
+    whole = build_phases(phases) if phases else None
+    sampler = seen.sampler
+    if sampler is None or not sampler.count:
+        return ObservedBuild(step_phases, whole, errors=tuple(seen.errors))
+    samples = list(read_samples(sampler.path))
+    return ObservedBuild(step_phases, whole,
+                         step_profiles=tuple(p.as_record() for p in profile_steps(samples, timing.steps)),
+                         build_profile=profile_build(samples, timing).as_record(),
+                         folded=folded_stacks(samples, timing.steps), errors=tuple(seen.errors))
