@@ -106,8 +106,8 @@ class EventRecorder:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._wait_for_destroys()
         self._stopping.set()
-        time.sleep(0.05)  # the last destroy event is sent ~1 ms after the build's final message
         if self._connection is not None and self._connection.sock is not None:
             try:
                 self._connection.sock.shutdown(socket.SHUT_RDWR)
@@ -117,6 +117,17 @@ class EventRecorder:
             self._thread.join(timeout=5)
         if self._connection is not None:
             self._connection.close()
+
+    def _wait_for_destroys(self, deadline_s: float = 2.0) -> None:
+        """The builder removes each RUN container right after committing its layer, so the last `destroy` can
+        reach us after the build's final message — later still on a loaded machine. Wait for every container seen
+        created to be destroyed (bounded: a container kept by a failed build must not hold the run up)."""
+        end = time.monotonic() + deadline_s
+        while self._thread is not None and self._thread.is_alive() and time.monotonic() < end:
+            created = {e.container for e in list(self.events) if e.action == "create"}
+            if created <= {e.container for e in list(self.events) if e.action == "destroy"}:
+                return
+            time.sleep(0.01)
 
     def _read(self, response: http.client.HTTPResponse) -> None:
         try:

@@ -78,10 +78,12 @@ def manifest_of(run_dir: Path) -> dict:
 
 
 @pytest.fixture
-def harness() -> Harness:
+def harness(monkeypatch: pytest.MonkeyPatch) -> Harness:
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
         pytest.fail("integration tests need root and dockerd (apt-get install docker.io); `make test` installs it")
     root = Path(tempfile.mkdtemp(prefix="hi", dir="/tmp"))  # short: unix socket paths are limited
+    # Daemons a test starts in-process keep their ledger here too, never in the machine's /run/harness.
+    monkeypatch.setenv("HARNESS_STATE_DIR", str(Harness(root).state))
     knobs_before = _knobs()
     yield Harness(root)
     leftover_processes = processes_referencing(root)

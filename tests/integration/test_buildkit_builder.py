@@ -33,9 +33,8 @@ REPS = 3
 
 
 @pytest.fixture
-def daemon_in(harness, monkeypatch: pytest.MonkeyPatch):
+def daemon_in(harness):
     """Start the named repository scenario as a private daemon; stopped (and checked by `harness`) afterwards."""
-    monkeypatch.setenv("HARNESS_STATE_DIR", str(harness.state))
     started: list[LocalDaemon] = []
 
     def start(scenario: str) -> LocalDaemon:
