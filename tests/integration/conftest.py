@@ -89,8 +89,10 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Harness:
     leftover_processes = processes_referencing(root)
     leftover_mounts = mounts_under(root)
     knobs_after = _knobs()
+    leftover_ledgers = sorted(path.name for path in Harness(root).state.glob("run-*.json"))
     shutil.rmtree(root, ignore_errors=True)
     assert not leftover_processes, f"processes of ours still running: {leftover_processes}"
+    assert not leftover_ledgers, f"ledgers of things not undone (a host not closed?): {leftover_ledgers}"
     assert not leftover_mounts, f"mounts left behind: {leftover_mounts}"
     assert knobs_after == knobs_before, "overlay knobs were not restored"
 

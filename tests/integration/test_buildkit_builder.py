@@ -45,7 +45,7 @@ def daemon_in(harness):
 
     yield start
     for daemon in started:
-        daemon.stop()
+        daemon.close()
 
 
 def builds(daemon: LocalDaemon, builder, workload: Workload, root: Path, reps: int) -> Iterator[BuildTiming]:

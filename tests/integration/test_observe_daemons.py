@@ -49,7 +49,7 @@ def observed_builds(harness: Harness, scenario: str) -> list[dict]:
                 builds.append({"timing": timing, "phases": seen.phases(timing), "profiles": seen.step_profiles(timing),
                                "profile": profile})
     finally:
-        daemon.stop()
+        daemon.close()
     return builds
 
 

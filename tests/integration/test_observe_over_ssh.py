@@ -41,7 +41,7 @@ def test_events_and_goroutine_samples_come_through_the_forward(root: Path, sshd:
             timing = timed_build(host.api, write_context(SMALL, root / "contexts"), build_tag(SMALL), log)
         remove_image(host.api, build_tag(SMALL), failed=not timing.ok)
     finally:
-        host.stop()
+        host.close()
     assert timing.ok and not seen.errors, (timing.error, seen.errors)
     run, copy = seen.phases(timing)[1:]
     assert run.commit_s is not None and abs(timing.steps[1].seconds - run.total_s) < 0.05, (timing.steps[1], run)
