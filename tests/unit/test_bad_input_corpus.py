@@ -1,7 +1,8 @@
 """Hostile and mistaken input, fed to the real `harness validate` and `harness run` as a user would.
 
-Each case exits 2 within 5 s with one message naming the file (and the key where there is one), no traceback, and
-starts nothing: no state directory (ledger, lock), no run directory. Valid look-alikes (an IPv6 address, a quoted
+Each case exits 2 promptly (a 30 s guard catches a hang; `--durations` measures) with one message naming the file
+(and the key where there is one), no traceback, and starts nothing: no state directory (ledger, lock), no run
+directory. Valid look-alikes (an IPv6 address, a quoted
 version, a symlink inside the matrix's directory) must still exit 0, so the refusals are not too broad.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -173,11 +173,10 @@ def tree(root: Path, files: dict[str, str]) -> Path:
 def harness(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real CLI in its own process, with a private state directory to show that nothing was started."""
     env = {**os.environ, "HARNESS_STATE_DIR": str(tmp_path / "state")}
-    began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, env=env,
+    # The timeout guards against a hang (an alias bomb, an endless FIFO); how fast the refusals are is measured by
+    # running this file with --durations, not asserted: a loaded machine must not fail a test.
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, env=env,
                           timeout=30, check=False)
-    assert time.monotonic() - began < 5, f"took {time.monotonic() - began:.1f} s"
-    return done
 
 
 def assert_refused(done: subprocess.CompletedProcess[str], named: str, says: str) -> None:
