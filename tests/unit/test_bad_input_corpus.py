@@ -2,8 +2,8 @@
 
 Each case exits 2 promptly (a 30 s guard catches a hang; `--durations` measures) with one message naming the file
 (and the key where there is one), no traceback, and starts nothing: no state directory (ledger, lock), no run
-directory. Valid look-alikes (an IPv6 address, a quoted
-version, a symlink inside the matrix's directory) must still exit 0, so the refusals are not too broad.
+directory. Valid look-alikes (an IPv6 address, a quoted version, a symlink inside the matrix's directory) must still
+exit 0, so the refusals are not too broad.
 """
 
 from __future__ import annotations
