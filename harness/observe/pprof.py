@@ -183,13 +183,14 @@ class GoroutineSampler:
         try:
             with gzip.open(self.path, "wb", compresslevel=1) as out:
                 next_at = time.perf_counter()
-                while not self._stop.is_set():
+                while True:  # at least one sample, however short the build: a dead socket always shows
                     began = time.perf_counter_ns()
                     body = _get(connection, "/debug/pprof/goroutine?debug=2")
                     out.write(f"# sample {self.count} {began} {time.perf_counter_ns()}\n".encode() + body)
                     self.count += 1
                     next_at += self.interval_s
-                    self._stop.wait(max(0.0, next_at - time.perf_counter()))
+                    if self._stop.wait(max(0.0, next_at - time.perf_counter())):
+                        break
         except (OSError, http.client.HTTPException) as error:
             self.error = f"goroutine sampling stopped: {error}"
         finally:
