@@ -44,7 +44,7 @@ def dpkg_state() -> str:
 
 def test_debian_engines_start_from_the_cache_report_their_pinned_version_and_touch_no_system_package(
         harness: Harness) -> None:
-    matrix = matrix_with(harness.root, list(PINNED), SMALL, ONE_BUILD)
+    matrix = matrix_with(harness.root, list(PINNED), SMALL, ONE_BUILD + "builders: [classic, buildkit]\n")
     fetched = harness.run("engines", "fetch", str(matrix))
     assert fetched.returncode == 0, fetched.stderr
     records = {version: engine_dir("debian", version) / "engine.json" for version in set(PINNED.values())}
@@ -76,8 +76,13 @@ def test_debian_engines_start_from_the_cache_report_their_pinned_version_and_tou
     assert store["image_store"] == "containerd"
     assert store["driver_status"] == {"Driver": "overlayfs", "driver-type": "io.containerd.snapshotter.v1"}
     assert scenarios["local-docker28-overlay2-naive"]["driver_status"]["Native Overlay Diff"] == "false"
-    builds = [s for s in samples_of(run_dir) if s["kind"] == "build"]
-    assert sorted(s["scenario"] for s in builds) == sorted(PINNED) and all(s["ok"] for s in builds)
+    samples = samples_of(run_dir)
+    builds = [s for s in samples if s["kind"] == "build"]
+    assert sorted((s["scenario"], s["builder"]) for s in builds) == sorted(
+        (name, builder) for name in PINNED for builder in ("classic", "buildkit"))
+    assert all(s["ok"] for s in builds), [s["error"] for s in builds if not s["ok"]]
+    exported = {s["scenario"] for s in samples if s["builder"] == "buildkit" and s["instruction"] == "EXPORT"}
+    assert exported == set(PINNED), "each engine's own CLI and buildx built with BuildKit, the containerd store too"
 
 
 @pytest.fixture
