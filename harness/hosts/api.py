@@ -15,7 +15,10 @@ import docker.constants
 from harness.errors import EnvironmentNotAble
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP over a daemon's unix socket: for /_ping before a client exists, and for the observers' own
+    long-lived connections (events, goroutine dumps) beside the docker client's."""
+
     def __init__(self, path: Path, timeout: float):
         super().__init__("localhost", timeout=timeout)
         self.path = str(path)
@@ -28,7 +31,7 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
 
 def ping(socket_path: Path, timeout: float = 10.0) -> str | None:
     """The daemon's API version (the `API-Version` header of GET /_ping), or None while nothing answers."""
-    connection = _UnixHTTPConnection(socket_path, timeout)
+    connection = UnixHTTPConnection(socket_path, timeout)
     try:
         connection.request("GET", "/_ping")
         response = connection.getresponse()

@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.hosts.api import _UnixHTTPConnection
+from harness.hosts.api import UnixHTTPConnection
 
 #: What a step without a container says instead of a split.
 NO_CONTAINER = "no container events: the daemon copies and commits this step without a container"
@@ -89,7 +89,7 @@ class EventRecorder:
 
     def __enter__(self) -> "EventRecorder":
         """Subscribe; a daemon that refuses leaves `error` set and no events, never a failed build."""
-        self._connection = _UnixHTTPConnection(self.socket_path, self.timeout_s)
+        self._connection = UnixHTTPConnection(self.socket_path, self.timeout_s)
         try:
             since = _daemon_seconds(self._connection) - 1
             self._connection.request("GET", f"/events?since={since}&filters="

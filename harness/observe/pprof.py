@@ -23,7 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
-from harness.hosts.api import _UnixHTTPConnection
+from harness.hosts.api import UnixHTTPConnection
 
 #: Frame classes, most specific first. A pattern matches a frame's function name (package path included).
 CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -179,7 +179,7 @@ class GoroutineSampler:
         self._thread.join(timeout=self.timeout_s + 1)
 
     def _run(self) -> None:
-        connection = _UnixHTTPConnection(self.socket_path, self.timeout_s)
+        connection = UnixHTTPConnection(self.socket_path, self.timeout_s)
         try:
             with gzip.open(self.path, "wb", compresslevel=1) as out:
                 next_at = time.perf_counter()
