@@ -195,16 +195,43 @@ class Payload:
 
 
 @dataclass(frozen=True)
+class UserBuild:
+    """The user's own build measured as it is: their Dockerfile and context directory (tarred once per run)."""
+
+    dockerfile: Path
+    context: Path
+
+
+#: Workload kinds: `build` times a Dockerfile's steps; `commit` times one container commit alone (the driver's diff).
+WORKLOAD_KINDS = ("build", "commit")
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     description: str
     base: BaseTree
     payload: Payload
     steps: tuple[str, ...]
+    kind: str = "build"
+    #: kind `commit`: the shell command run in the container after the payload is put into it (None: payload only).
+    command: str | None = None
+    #: The swept parameters of this cell, (name, value) in the matrix's order; () when the workload is not swept.
+    params: tuple[tuple[str, int], ...] = ()
+    #: The workload a sweep expanded this cell from; its cells are named `family@name=value,name=value`.
+    family: str | None = None
+    #: Set when the workload is the user's own Dockerfile and context instead of generated steps and payload.
+    user_build: UserBuild | None = None
+
+    @property
+    def tag_name(self) -> str:
+        """A name Docker accepts in an image reference (a sweep cell's own name has `@`, `=` and `,`)."""
+        return self.family or self.name
 
     def fingerprint(self) -> str:
         """Identifies the generated inputs, so an unchanged workload reuses its files."""
-        text = repr((self.base, self.payload, self.steps))
+        extra = (self.kind, self.command, self.user_build)
+        text = repr((self.base, self.payload, self.steps)) + ("" if extra == ("build", None, None) else repr(extra))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

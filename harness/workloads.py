@@ -38,12 +38,12 @@ class PreparedWorkload:
 
 
 def base_tag(workload: Workload) -> str:
-    return f"harness-base/{workload.name}:{workload.fingerprint()}"
+    return f"harness-base/{workload.tag_name}:{workload.fingerprint()}"
 
 
 def build_tag(workload: Workload) -> str:
     """The image each timed build produces; removed after every rep."""
-    return f"harness-build/{workload.name}:{workload.fingerprint()}"
+    return f"harness-build/{workload.tag_name}:{workload.fingerprint()}"
 
 
 def base_directory(base: BaseTree, index: int) -> str:
