@@ -25,6 +25,8 @@ from harness.masking import mask_text
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")
+#: The classic builder names the container a RUN step runs in, which ties the step to its container events.
+RUNNING_IN = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})\s*$")
 #: What a dead daemon or a broken socket raises through docker-py: its own errors, requests', urllib3's, the OS's.
 #: What a daemon that died or hung up looks like to the client. docker-py reads build streams from urllib3
 #: directly, so a connection cut mid-stream can arrive unwrapped (urllib3, http.client).
@@ -43,6 +45,8 @@ class StepTiming:
     started_ns: int = 0
     #: BuildKit reused the step from its cache: it was not built, so its seconds are no measurement.
     cached: bool = False
+    #: The (short) id of the container a classic-builder RUN step ran in, from its "Running in" line.
+    container: str | None = None
 
     @property
     def instruction(self) -> str:
@@ -77,7 +81,7 @@ def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO)
 def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int) -> BuildTiming:
     """Turn (arrival ns, message) pairs into step and build timings. Pure, so it is tested without a daemon."""
     steps: list[StepTiming] = []
-    current: tuple[int, str, int] | None = None  # (index, text, started ns)
+    current: tuple[int, str, int, str | None] | None = None  # (index, text, started ns, container)
     image_id = error = None
     last_ns = began_ns
     for arrived, message in stamped:
@@ -87,7 +91,9 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
         if step:
             if current:
                 steps.append(_finished(current, arrived, None))
-            current = (int(step.group(1)), step.group(3).strip(), arrived)
+            current = (int(step.group(1)), step.group(3).strip(), arrived, None)
+        elif current and (running := RUNNING_IN.match(text)):
+            current = (*current[:3], running.group(1))
         elif "error" in message or "errorDetail" in message:
             error = _error_text(message)
             break
@@ -129,10 +135,10 @@ def remove_image(api: docker.APIClient, tag: str, failed: bool) -> str | None:
     return None
 
 
-def _finished(current: tuple[int, str, int], ended_ns: int, error: str | None) -> StepTiming:
-    index, text, started = current
+def _finished(current: tuple[int, str, int, str | None], ended_ns: int, error: str | None) -> StepTiming:
+    index, text, started, container = current
     return StepTiming(index=index, text=text, seconds=(ended_ns - started) / 1e9, ok=error is None, error=error,
-                      started_ns=started)
+                      started_ns=started, container=container)
 
 
 def _stamped(stream: Iterable[dict[str, Any]], log: TextIO) -> Iterable[tuple[int, dict[str, Any]]]:

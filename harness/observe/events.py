@@ -147,22 +147,32 @@ def clock_offset_ns(events: Iterable[DaemonEvent]) -> int | None:
 
 
 def step_phases(events: list[DaemonEvent], steps: Iterable[Any]) -> list[StepPhases]:
-    """Split each step (anything with `index`, `started_ns`, `seconds`) by the container events inside it.
+    """Split each step (anything with `index`, `started_ns`, `seconds`, optionally `container`) by its container's
+    events.
 
-    A container belongs to the step in whose span its `create` falls; a step with no such container gets the
-    "no container events" note. Pure, so it is tested on recorded events.
+    When the build names its steps' containers (the classic builder's "Running in" lines), a step gets its named
+    container's events. Otherwise a container belongs to the step in whose span its `create` falls — which can miss
+    when the build stream reaches us later than the events (an SSH forward on a loaded machine). A step with no
+    container gets the "no container events" note. Pure, so it is tested on recorded events.
     """
+    steps = list(steps)
     offset = clock_offset_ns(events)
     by_container = _times_by_container(events)
-    phases = []
-    for step in steps:
-        own = None
-        if offset is not None and step.started_ns is not None:
-            end = step.started_ns + int(step.seconds * 1e9)
-            own = next((times for times in by_container.values()
-                        if "create" in times and step.started_ns <= times["create"] + offset <= end), None)
-        phases.append(_split(step, own, offset))
-    return phases
+    by_name = any(getattr(step, "container", None) for step in steps)
+    return [_split(step, _own_container(step, by_container, offset, by_name), offset) for step in steps]
+
+
+def _own_container(step: Any, by_container: dict[str, dict[str, int]], offset: int | None,
+                   by_name: bool) -> dict[str, int] | None:
+    if by_name:
+        named = getattr(step, "container", None)
+        return next((times for container, times in by_container.items() if named and container.startswith(named)),
+                    None)
+    if offset is None or step.started_ns is None:
+        return None
+    end = step.started_ns + int(step.seconds * 1e9)
+    return next((times for times in by_container.values()
+                 if "create" in times and step.started_ns <= times["create"] + offset <= end), None)
 
 
 def _split(step: Any, times: dict[str, int] | None, offset: int | None) -> StepPhases:

@@ -44,6 +44,9 @@ def test_events_and_goroutine_samples_come_through_the_forward(root: Path, sshd:
         host.close()
     assert timing.ok and not seen.errors, (timing.error, seen.errors)
     run, copy = seen.phases(timing)[1:]
-    assert run.commit_s is not None and abs(timing.steps[1].seconds - run.total_s) < 0.05, (timing.steps[1], run)
+    # The split comes from the step's named container; its sum rests on the clock offset, which an SSH forward
+    # on a loaded machine blurs by the delivery delay of either stream (locally: within 7 ms, test_observe_daemons).
+    assert run.commit_s is not None and run.command_s >= 0 and run.commit_s >= 0, (timing.steps[1], run)
+    assert abs(timing.steps[1].seconds - run.total_s) < 0.25, (timing.steps[1], run)
     assert copy.total_s is None and copy.note
     assert seen.sampler.count > 0 and sum(p.samples for p in seen.step_profiles(timing)) > 0

@@ -17,7 +17,7 @@ def test_steps_run_from_their_message_to_the_next_and_the_last_to_the_image_id()
         (10, {"stream": "Step 1/3 : FROM base:1\n"}),
         (11, {"stream": " ---> 0123456789ab\n"}),
         (12, {"stream": "Step 2/3 : RUN touch /x\n"}),
-        (20, {"stream": " ---> Running in abc\n"}),
+        (20, {"stream": " ---> Running in 5c8e1f0a2b3d\n"}),
         (512, {"stream": "Step 3/3 : COPY payload/ /payload/\n"}),
         (900, {"aux": {"ID": "sha256:feed"}}),
         (901, {"stream": "Successfully built feed\n"}),
@@ -28,6 +28,7 @@ def test_steps_run_from_their_message_to_the_next_and_the_last_to_the_image_id()
         (1, "FROM", "FROM base:1"), (2, "RUN", "RUN touch /x"), (3, "COPY", "COPY payload/ /payload/")]
     assert [round(s.seconds, 3) for s in timing.steps] == [0.002, 0.5, 0.388]
     assert round(timing.seconds, 3) == 0.905
+    assert [s.container for s in timing.steps] == [None, "5c8e1f0a2b3d", None]
 
 
 def test_an_error_fails_the_current_step_with_the_daemons_text_and_ends_the_build() -> None:

@@ -63,6 +63,25 @@ def test_the_clock_offset_comes_from_the_fastest_event_and_survives_a_remote_clo
     assert step_phases(shifted, steps) == step_phases(events, steps)
 
 
+def test_a_step_naming_its_container_keeps_its_split_when_the_build_stream_lags() -> None:
+    """Over an SSH forward the build stream can reach us after the container events: the time window then misses
+    the container, the "Running in" id does not."""
+    steps, events = recorded("naive")
+    offset = clock_offset_ns(events)
+    creates = [event for event in events if event.action == "create"]
+    lag_ns = 300_000_000
+    lagging, named = [], []
+    for step in steps:
+        end = step.started_ns + step.seconds * 1e9
+        own = next((e.container[:12] for e in creates if step.started_ns <= e.time_ns + offset <= end), None)
+        lagging.append(SimpleNamespace(**{**vars(step), "started_ns": step.started_ns + lag_ns}))
+        named.append(SimpleNamespace(**{**vars(step), "started_ns": step.started_ns + lag_ns, "container": own}))
+    on_time = step_phases(events, steps)
+    assert [p.commit_s for p in step_phases(events, lagging)][1::3] == [None, None]
+    assert [p.commit_s for p in step_phases(events, named)] == [p.commit_s for p in on_time]
+    assert sum(p.commit_s is not None for p in on_time) == 2
+
+
 def test_a_container_without_its_die_event_is_said_so() -> None:
     steps, events = recorded("naive")
     partial = [event for event in events if event.action != "die"]
