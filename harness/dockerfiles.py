@@ -1,4 +1,4 @@
-"""The user's own Dockerfile, checked before a run: its FROM lines must name images a private daemon has.
+"""The user's own Dockerfile, checked before a run: its FROM and COPY --from must name images a private daemon has.
 
 The harness's daemons cannot pull (builds run offline, and no registry is reachable), so a stage may start only
 from `scratch`, from the generated base (passed as build-arg HARNESS_BASE, declared with `ARG HARNESS_BASE` before
@@ -24,12 +24,14 @@ FROM_OPTION = re.compile(r"--[a-z-]+=\S*")
 def check_dockerfile(path: Path) -> None:
     """Raise InputError naming the line when a FROM names an image that would have to be pulled."""
     stages: set[str] = set()
-    declared, seen_from = False, False
+    declared, seen_from, count = False, False, 0
     for line_number, line in _instructions(path):
         words = line.split()
         keyword = words[0].upper()
         if keyword == "ARG" and not seen_from and len(words) > 1 and words[1].split("=", 1)[0] == BASE_ARG:
             declared = True
+        if keyword in ("COPY", "ADD"):
+            _check_copy_source(path, line_number, words[1:], stages, count)
         if keyword != "FROM":
             continue
         image, alias = _from_parts(path, line_number, words[1:])
@@ -39,11 +41,21 @@ def check_dockerfile(path: Path) -> None:
         if image.lower() != "scratch" and image not in BASE_REFERENCES and image.lower() not in stages:
             raise InputError(f"{path}:{line_number}: FROM {image}: the harness's private daemons cannot pull images; "
                              f"start from ${{{BASE_ARG}}} (the generated base), scratch or an earlier stage")
-        seen_from = True
+        seen_from, count = True, count + 1
         if alias:
             stages.add(alias.lower())
     if not seen_from:
         raise InputError(f"{path}: has no FROM line; start it with `ARG {BASE_ARG}` and `FROM ${{{BASE_ARG}}}`")
+
+
+def _check_copy_source(path: Path, line_number: int, words: list[str], stages: set[str], count: int) -> None:
+    """`COPY --from=X` takes files from an earlier stage (by name or index); any other X is an image to pull."""
+    for word in words:
+        if word.startswith("--from="):
+            source = word.removeprefix("--from=")
+            if source.lower() not in stages and not (source.isdigit() and int(source) < count):
+                raise InputError(f"{path}:{line_number}: {word}: the harness's private daemons cannot pull images; "
+                                 "copy from an earlier stage (by its AS name) instead")
 
 
 def _from_parts(path: Path, line_number: int, words: list[str]) -> tuple[str, str | None]:
