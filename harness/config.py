@@ -408,13 +408,10 @@ def _scenario_from(doc: YamlDocument, index: int, name: Any) -> Scenario:
     return load_scenario(path)
 
 
-def load_workload(path: Path, home: Path | None = None) -> Workload:
-    """Read one workload file as it stands: its own `params:` defaults applied, nothing swept.
-
-    `home` is the matrix's directory, which a user build's Dockerfile and context must lie in (default: the
-    workload file's own directory).
-    """
-    template = _workload_file(path, home or path.parent)
+def load_workload(path: Path) -> Workload:
+    """Read one workload file as it stands: its own `params:` defaults applied, nothing swept (a user build's
+    Dockerfile and context must then lie in the file's own directory; through a matrix, in the matrix's)."""
+    template = _workload_file(path, path.parent)
     return _cell(template, template.defaults, (), None)
 
 
@@ -903,15 +900,15 @@ def _refuse_other_kinds_of_file(doc: YamlDocument) -> None:
     if "host" in doc.data or "storage" in doc.data:
         raise doc.error((), "is a scenario file (it has host:/storage:), not a matrix; pass a matrix, which lists "
                         "scenarios: and workloads: (e.g. matrix-local.yaml)")
-    if "steps" in doc.data:
-        raise doc.error((), "is a workload file (it has steps:), not a matrix; pass a matrix, which lists "
-                        "scenarios: and workloads: (e.g. matrix-local.yaml)")
+    if {"steps", "kind", "dockerfile"} & set(doc.data):
+        raise doc.error((), "is a workload file (it has steps:, kind: or dockerfile:), not a matrix; pass a "
+                        "matrix, which lists scenarios: and workloads: (e.g. matrix-local.yaml)")
 
 
 def _refuse_escape(doc: YamlDocument, key_path: tuple, path: Path, home: Path | None = None) -> None:
     """Every input is copied into the run directory beside the matrix, so each must lie inside its directory
     (`home`, by default the directory of the file naming it)."""
-    home = (home or doc.path.parent).resolve()
+    home = (home or doc.path.resolve().parent).resolve()
     target = path.resolve()
     if not target.is_relative_to(home):
         raise doc.error(key_path, f"{path} leads to {target}, outside the matrix's directory {home}; copy the file "

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.config import load_matrix, load_workload
+from harness.config import PARAMETER_BOUNDS, BaseTree, Payload, load_matrix, load_workload
 from harness.results import new_manifest
 from harness.summary import render_run_summary
-from harness.sweeps import cell_count, cell_name, expand, substitute, unknown_placeholders
+from harness.sweeps import PARAMETERS, cell_count, cell_name, expand, substitute, unknown_placeholders
 from tests.conftest import REPO, write_tree
 
 LIBRARY = sorted((REPO / "workloads").glob("*.yaml"))
@@ -64,6 +64,11 @@ def test_expansion_is_the_product_of_the_lists_in_written_order() -> None:
     assert cells[-1].settings == (("files_in_base", 5000), ("changed_files", 10), ("changed_file_size", 3))
     assert cell_name("copy", cells[0].swept) == "copy@files_in_base=1000,changed_file_size=1"
     assert [cell.swept for cell in expand({"changed_files": 3})] == [()]
+
+
+def test_every_parameter_has_bounds_and_a_field() -> None:
+    assert set(PARAMETER_BOUNDS) == set(PARAMETERS)
+    assert all(hasattr(BaseTree() if part == "base" else Payload(), name) for part, name in PARAMETERS.values())
 
 
 def test_substitution_replaces_known_names_and_reports_unknown_ones() -> None:
