@@ -259,7 +259,8 @@ MISTAKES = {
     "commit with buildkit": ({**entry(""), "matrix.yaml": "scenarios: [native]\nbuilders: [classic, buildkit]\n"
                               "workloads:\n  - name: c\n    kind: commit\n"}, "matrix.yaml",
                              "workloads[0]: c is a commit workload", 4),
-    "dockerfile without context": ({**entry("  - name: u\n    dockerfile: Dockerfile\n"), "Dockerfile": "FROM scratch\n"},
+    "dockerfile without context": ({**entry("  - name: u\n    dockerfile: Dockerfile\n"),
+                                    "Dockerfile": "FROM scratch\n"},
                                    "matrix.yaml", "workloads[0].context: dockerfile: and context: go together", 3),
     "steps with a dockerfile": (
         {**entry("  - name: u\n    dockerfile: Dockerfile\n    context: .\n    steps: [RUN true]\n"),
