@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, TypeVar
 
 from harness import SCHEMA_VERSION, __version__
-from harness.config import Matrix
+from harness.config import Matrix, Workload
 from harness.errors import InputError, ResultsWriteError
 
 SAMPLES = "samples.jsonl"
@@ -233,12 +233,25 @@ def new_manifest(run_id: str, matrix: Matrix, command: list[str]) -> dict[str, A
                                "storage_driver": s.storage.driver, "description": s.description,
                                "file": str(s.file.name)} for s in matrix.scenarios},
         "workloads": {w.name: {"description": w.description, "fingerprint": w.fingerprint(),
-                               "base": asdict(w.base), "payload": asdict(w.payload), "steps": list(w.steps)}
+                               "base": asdict(w.base), "payload": asdict(w.payload), "steps": list(w.steps),
+                               **workload_identity(w, matrix.file)}
                       for w in matrix.workloads},
         "started_at": utc_now(),
         "ended_at": None,
         "status": "running",
     }
+
+
+def workload_identity(workload: Workload, matrix_file: Path) -> dict[str, Any]:
+    """What the workload is beyond its inputs: its sweep family and parameters (the columns of a growth curve), its
+    kind, and for a user build the Dockerfile and context, relative to the matrix like the other input files."""
+    identity: dict[str, Any] = {"family": workload.family, "params": dict(workload.params), "kind": workload.kind,
+                                "command": workload.command}
+    if workload.user_build:
+        home = matrix_file.resolve().parent
+        identity["dockerfile"] = str(workload.user_build.dockerfile.relative_to(home))
+        identity["context"] = str(workload.user_build.context.relative_to(home))
+    return identity
 
 
 def sha256_of(path: Path) -> str:

@@ -11,7 +11,7 @@ have ratio 1.0 and no interval, p-value or verdict: it is not compared with itse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness import caveats, differences, stats
@@ -138,6 +138,7 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
     floor, control, floor_note = noise_floor(run, cells, noise)
     rows = tuple(_row(cells[key], cells.get(baseline_key(key, baseline)), found[key], results.get(key),
                       adjusted.get(key), floor, alpha) for key in keys)
+    rows = with_params(rows, run.manifest)
     draws = {key: result.draws for key, result in results.items()}
     design = differences.ROUNDS if designs and set(designs.values()) == {differences.ROUNDS} else differences.BUILDS
     return Summary(
@@ -146,6 +147,13 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
         caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key in keys for code, detail in found[key]),
         notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
         headlines=headlines(rows, baseline), control=control)
+
+
+def with_params(rows: tuple[Row, ...], manifest: dict) -> tuple[Row, ...]:
+    """Each row with its workload's swept parameters from the manifest ({} when it was not swept, or for a run
+    made before sweeps), so a sweep's values are columns of the results."""
+    workloads = manifest.get("workloads") or {}
+    return tuple(replace(row, params=dict((workloads.get(row.workload) or {}).get("params") or {})) for row in rows)
 
 
 def baseline_key(key: tuple, baseline: str) -> tuple:

@@ -75,7 +75,8 @@ def instruction(text: str | None, step_value: int | str, width: int = 32) -> str
 
 
 def tidy(value: object) -> str:
-    """A value for the tidy CSV: full-enough precision (6 significant digits), empty for None, true/false."""
+    """A value for the tidy CSV: full-enough precision (6 significant digits), empty for None, true/false,
+    name=value pairs for a mapping."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -84,4 +85,6 @@ def tidy(value: object) -> str:
         return f"{value:.6g}"
     if isinstance(value, (tuple, list)):
         return ";".join(map(str, value))
+    if isinstance(value, dict):  # a sweep cell's parameters: files_in_base=1000;changed_files=10
+        return ";".join(f"{key}={item}" for key, item in value.items())
     return str(value)
