@@ -104,7 +104,7 @@ def command_failure(command: str, status: dict[str, Any], output: str) -> str:
 def payload_archive(context_tar: Path) -> Path:
     """The context's payload/ directory as a tar of its own, written once beside the context and put into the
     container at every rep. Taken from the context so the commit changes the same files a COPY step copies."""
-    path = context_tar.with_suffix(".payload.tar")
+    path = context_tar.with_suffix(".commit-payload.tar")
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
