@@ -27,6 +27,7 @@ from typing import Any, Iterator, Protocol
 from harness.adaptive import next_adaptive_builds
 from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image
 from harness.builders import Builder, builder_for
+from harness.commit import timed_commit
 from harness.config import Matrix, Scenario, with_control
 from harness.diagnose import diagnose
 from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError
@@ -321,6 +322,8 @@ class Runner:
         with log_path.open("a") as log:
             log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} {planned.builder} rep {planned.rep}"
                       f"{' (warmup)' if planned.warmup else ''}\n")
+            if prepared.workload.kind == "commit":  # no builder: the harness creates and commits a container itself
+                return timed_commit(host.api, prepared, log)
             builder = self.builders[scenario.name][planned.builder]
             began = time.perf_counter()
             try:
