@@ -82,3 +82,10 @@ def test_a_special_file_in_the_context_is_refused_with_its_path(project: Path) -
     with pytest.raises(InputError, match=r"src/app/pipe: .*not a named pipe: move it out"):
         write_context(user_workload(project), project / "contexts")
     assert not list((project / "contexts").iterdir()), "nothing half-written is left behind"
+
+
+def test_build_args_reach_the_buildkit_command_line(tmp_path: Path) -> None:
+    from harness.builders.buildkit import BuildKitCli
+
+    command = BuildKitCli(Path("/usr/bin/docker"), None).command("t:1", tmp_path / "iid", {"HARNESS_BASE": "b:1"})
+    assert "--build-arg=HARNESS_BASE=b:1" in command and command[-1] == "-"
