@@ -3,7 +3,8 @@
 (a) Generation, each in a fresh child process (its peak RSS from wait4(), next to an `idle` child that only imports
     the same modules, so the growth shows): an N-file base tar streamed to /dev/null, and an N-file payload build
     context written to disk (payload/ plus payload.tar, 2 × N tar entries).
-(b) Import into one private dockerd (needs root and the machine lock) (like `harness run` starts, here overlay2 native), alternating:
+(b) Import into one private dockerd like `harness run` starts (overlay2 native; needs root and the machine lock),
+    alternating:
       the harness way: `import_base` — generate the seeded tree as a tar stream and send it to `docker import`;
       the shell way:   `tar -C DIR -c . | docker import -` from the same tree extracted to disk beforehand
                        (the extraction is not timed: it is not part of the shell way's cost).
