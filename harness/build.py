@@ -64,13 +64,14 @@ class BuildTiming:
     began_ns: int = 0
 
 
-def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO) -> BuildTiming:
+def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO,
+                build_args: dict[str, str] | None = None) -> BuildTiming:
     """Build `context_tar` without cache and time it; a failure is a result, not an exception."""
     began = time.perf_counter_ns()
     try:
         with context_tar.open("rb") as context:
             stream = api.build(fileobj=context, custom_context=True, tag=tag, nocache=True, rm=True, forcerm=True,
-                               decode=True, network_mode="none", pull=False)
+                               decode=True, network_mode="none", pull=False, buildargs=build_args)
             return timings_from_stream(_stamped(stream, log), began)
     except CONNECTION_ERRORS as error:
         elapsed = (time.perf_counter_ns() - began) / 1e9

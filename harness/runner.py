@@ -42,7 +42,8 @@ from harness.plan import (PlannedBuild, completed_builds, plan_from_manifest, pl
                           scenario_order, sessions_of)
 from harness.results import RunDirectory, Sample, utc_now
 from harness.verify import expectation_mismatches
-from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
+from harness.workloads import (PreparedWorkload, base_tag, build_args, build_tag, import_base, user_build_record,
+                               write_context)
 
 class Progress(Protocol):
     """Where the runner reports what it does; the CLI draws it (a bar and notes on stderr)."""
@@ -285,8 +286,10 @@ class Runner:
             record.setdefault("base_imports", []).append({"workload": workload.name, "round": round_number,
                                                           "seconds": round(imports[workload.name], 3)})
             context = write_context(workload, self.run.path / "contexts")
+            if workload.user_build:
+                self.manifest["workloads"][workload.name].update(user_build_record(workload, context))
             prepared[workload.name] = PreparedWorkload(workload, base_tag(workload), build_tag(workload), context,
-                                                       imports[workload.name])
+                                                       imports[workload.name], build_args(workload))
         self.prepared[scenario.name] = prepared
         return prepared
 
@@ -327,7 +330,8 @@ class Runner:
             builder = self.builders[scenario.name][planned.builder]
             began = time.perf_counter()
             try:
-                return builder.build(host.api, host.socket_path, prepared.context_tar, prepared.build_tag, log)
+                return builder.build(host.api, host.socket_path, prepared.context_tar, prepared.build_tag, log,
+                                     prepared.build_args)
             except CONNECTION_ERRORS as error:  # e.g. BuildKit's cache prune after the daemon died
                 return BuildTiming(steps=(), seconds=time.perf_counter() - began, ok=False, image_id=None,
                                    error=f"the connection to the daemon broke during the build: {error}")

@@ -2,28 +2,37 @@
 
 The base is what makes the naive differ slow — it walks every file of the parent layer on each commit — so its
 size is the workload's main knob. It is streamed as a tar straight into `docker import` (no registry, no temporary
-tree on disk), with fixed owners and mtimes so the same workload always yields the same image.
+tree on disk), with fixed owners and mtimes so the same workload always yields the same image. Generation streams
+too (harness.tarstream): a million-file base or context never sits in memory. A base image is tagged by the base's
+own fingerprint, so workloads (and sweep cells) that share a base import it once per daemon.
+A user build's context is the user's directory (and Dockerfile) tarred once per run, its sha256 recorded.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
+import os
 import random
+import stat
 import subprocess
 import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import docker
 
-from harness.config import BaseTree, Payload, Workload
-from harness.errors import EnvironmentNotAble
+from harness.config import BaseTree, Payload, UserBuild, Workload
+from harness.errors import EnvironmentNotAble, InputError
+from harness.tarstream import ChunkSink, HashingFile, TarWriter, entry
 
 BUSYBOX = Path("/bin/busybox")
-MTIME = 1535673600  # 2018-08-31, the seed post's date: any fixed value keeps tars reproducible
 SKELETON = ("bin", "dev", "etc", "proc", "root", "sys", "tmp", "var")
+#: Base files per chunk handed to `docker import`: small enough to stay light, big enough to keep syscalls few.
+FILES_PER_CHUNK = 512
+#: The build-arg naming the base image, for a user's Dockerfile (`ARG HARNESS_BASE` + `FROM ${HARNESS_BASE}`).
+BASE_BUILD_ARG = "HARNESS_BASE"
 
 
 @dataclass(frozen=True)
@@ -35,15 +44,27 @@ class PreparedWorkload:
     build_tag: str
     context_tar: Path
     import_seconds: float
+    #: Build-args for every build of this workload (a user build gets its base's tag), None when it needs none.
+    build_args: dict[str, str] | None = None
+
+
+def base_fingerprint(base: BaseTree) -> str:
+    """Identifies the generated base alone: workloads with equal bases share one image."""
+    return hashlib.sha256(repr(base).encode()).hexdigest()[:12]
 
 
 def base_tag(workload: Workload) -> str:
-    return f"harness-base/{workload.tag_name}:{workload.fingerprint()}"
+    return f"harness-base:{base_fingerprint(workload.base)}"
 
 
 def build_tag(workload: Workload) -> str:
     """The image each timed build produces; removed after every rep."""
     return f"harness-build/{workload.tag_name}:{workload.fingerprint()}"
+
+
+def build_args(workload: Workload) -> dict[str, str] | None:
+    """A user's Dockerfile finds the generated base through a build-arg; the generated ones name it in FROM."""
+    return {BASE_BUILD_ARG: base_tag(workload)} if workload.user_build else None
 
 
 def base_directory(base: BaseTree, index: int) -> str:
@@ -61,34 +82,34 @@ def _base_tar(base: BaseTree, busybox: Path) -> Iterator[bytes]:
     """Busybox with its applet links, then the seeded file tree."""
     if not busybox.is_file():
         raise EnvironmentNotAble(f"{busybox} is missing: install a static busybox (`apt-get install busybox-static`)")
-    sink = _ChunkSink()
-    rng = random.Random(base.content_seed)
-    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.GNU_FORMAT) as archive:
-        for name in SKELETON:
-            archive.addfile(_entry(name, tarfile.DIRTYPE, mode=0o1777 if name == "tmp" else 0o755))
-        with busybox.open("rb") as binary:
-            archive.addfile(_entry("bin/busybox", size=busybox.stat().st_size, mode=0o755), binary)
-        for applet in _applets(busybox):
-            archive.addfile(_entry(f"bin/{applet}", tarfile.SYMTYPE, linkname="busybox"))
-        yield sink.take()
-        yield from _tree_chunks(archive, sink, base, rng)
+    sink = ChunkSink()
+    archive = TarWriter(sink)
+    for name in SKELETON:
+        archive.add(entry(name, tarfile.DIRTYPE, mode=0o1777 if name == "tmp" else 0o755))
+    with busybox.open("rb") as binary:
+        archive.add_from(entry("bin/busybox", size=busybox.stat().st_size, mode=0o755), binary)
+    for applet in _applets(busybox):
+        archive.add(entry(f"bin/{applet}", tarfile.SYMTYPE, linkname="busybox"))
+    yield sink.take()
+    yield from _tree_chunks(archive, sink, base)
+    archive.finish()
     yield sink.take()
 
 
-def _tree_chunks(archive: tarfile.TarFile, sink: "_ChunkSink", base: BaseTree, rng: random.Random) -> Iterator[bytes]:
-    archive.addfile(_entry("base", tarfile.DIRTYPE))
+def _tree_chunks(archive: TarWriter, sink: ChunkSink, base: BaseTree) -> Iterator[bytes]:
+    rng = random.Random(base.content_seed)
+    archive.add(entry("base", tarfile.DIRTYPE))
     current = None
     for index in range(base.files):
         directory = base_directory(base, index)
         if directory != current:
-            archive.addfile(_entry(directory, tarfile.DIRTYPE))
+            archive.add(entry(directory, tarfile.DIRTYPE))
             current = directory
-        archive.addfile(_entry(f"{directory}/f{index:06d}", size=base.file_size),
-                        io.BytesIO(rng.randbytes(base.file_size)))
-        if index % 512 == 511:
+        archive.add(entry(f"{directory}/f{index:06d}", size=base.file_size), rng.randbytes(base.file_size))
+        if index % FILES_PER_CHUNK == FILES_PER_CHUNK - 1:
             yield sink.take()
     for index in range(base.files, base.directories):  # directories beyond the files still exist, empty
-        archive.addfile(_entry(f"base/d{index:04d}", tarfile.DIRTYPE))
+        archive.add(entry(f"base/d{index:04d}", tarfile.DIRTYPE))
 
 
 def import_base(api: docker.APIClient, workload: Workload) -> float:
@@ -103,79 +124,128 @@ def import_base(api: docker.APIClient, workload: Workload) -> float:
 
 
 def write_context(workload: Workload, directory: Path) -> Path:
-    """Write the build context as one tar (Dockerfile, payload/, payload.tar) and return its path.
+    """Write the build context as one tar and return its path; its sha256 is kept beside it (`context_sha256`).
 
-    Building from a ready tar keeps the harness's own work between builds to a file read. The name carries the
-    workload's fingerprint and the file appears whole (written aside, then renamed), so every scenario of a run,
-    and a resumed run, reuses it instead of writing it again.
+    A generated context holds the Dockerfile, payload/ and payload.tar; a user build's holds their context
+    directory with their Dockerfile as `Dockerfile`. Building from a ready tar keeps the harness's own work between
+    builds to a file read. The name carries the workload's fingerprint and the file appears whole (written aside,
+    then renamed), so every scenario of a run, and a resumed run, reuses it instead of writing it again.
     """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{workload.name}-{workload.fingerprint()}.context.tar"
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
-    dockerfile = "\n".join([f"FROM {base_tag(workload)}", *workload.steps]) + "\n"
-    payload_files = list(_payload_files(workload.payload))
-    with tarfile.open(partial, "w", format=tarfile.GNU_FORMAT) as context:
-        _add_bytes(context, "Dockerfile", dockerfile.encode())
-        context.addfile(_entry("payload", tarfile.DIRTYPE))
-        for name, data in payload_files:
-            _add_bytes(context, f"payload/{name}", data)
-        _add_bytes(context, "payload.tar", _payload_tar(payload_files))
+    try:
+        digest = _write_context_tar(workload, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _digest_path(path).write_text(digest + "\n")
     partial.replace(path)
     return path
 
 
+def _write_context_tar(workload: Workload, path: Path) -> str:
+    """Write the context tar to `path`; return its sha256."""
+    with path.open("wb") as out:
+        hashing = HashingFile(out)
+        archive = TarWriter(hashing)
+        if workload.user_build:
+            _user_context(archive, workload.user_build)
+        else:
+            _generated_context(archive, workload, path.with_suffix(".payload.partial"))
+        archive.finish()
+    return hashing.hexdigest()
+
+
+def context_sha256(context_tar: Path) -> str:
+    """The sha256 of a context tar written by `write_context` (kept beside it, not read back from a big file)."""
+    return _digest_path(context_tar).read_text().strip()
+
+
+def user_build_record(workload: Workload, context_tar: Path) -> dict[str, Any]:
+    """What the manifest keeps about a user build: where its inputs were, and the digest of what was built."""
+    assert workload.user_build is not None
+    return {"dockerfile": str(workload.user_build.dockerfile), "context": str(workload.user_build.context),
+            "context_sha256": context_sha256(context_tar)}
+
+
+def _digest_path(context_tar: Path) -> Path:
+    return context_tar.with_name(context_tar.name + ".sha256")
+
+
+def _generated_context(archive: TarWriter, workload: Workload, payload_tar: Path) -> None:
+    """Dockerfile, payload/ and payload.tar; payload.tar is written aside first, as its size heads its entry."""
+    dockerfile = "\n".join([f"FROM {base_tag(workload)}", *workload.steps]) + "\n"
+    archive.add(entry("Dockerfile", size=len(dockerfile.encode())), dockerfile.encode())
+    archive.add(entry("payload", tarfile.DIRTYPE))
+    for name, data in _payload_files(workload.payload):
+        archive.add(entry(f"payload/{name}", size=len(data)), data)
+    try:
+        with payload_tar.open("w+b") as inner:
+            _write_payload_tar(inner, workload.payload)
+            size = inner.tell()
+            inner.seek(0)
+            archive.add_from(entry("payload.tar", size=size), inner)
+    finally:
+        payload_tar.unlink(missing_ok=True)
+
+
 def _payload_files(payload: Payload) -> Iterator[tuple[str, bytes]]:
+    """The payload's files, generated afresh on each call (the same bytes every time: payload/ and payload.tar)."""
     rng = random.Random(f"payload:{payload.files}:{payload.file_size}")
     for index in range(payload.files):
         yield f"p{index:04d}", rng.randbytes(payload.file_size)
 
 
-def _payload_tar(files: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
-        for name, data in files:
-            _add_bytes(archive, f"added/{name}", data)
-    return buffer.getvalue()
+def _write_payload_tar(out: Any, payload: Payload) -> None:
+    archive = TarWriter(out)
+    for name, data in _payload_files(payload):
+        archive.add(entry(f"added/{name}", size=len(data)), data)
+    archive.finish()
 
 
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    archive.addfile(_entry(name, size=len(data)), io.BytesIO(data))
+def _user_context(archive: TarWriter, build: UserBuild) -> None:
+    """The user's Dockerfile as `Dockerfile`, then their context directory in name order (its own top-level
+    Dockerfile left out: the given one replaces it). Modes are kept; owners and mtimes fixed, for a stable digest."""
+    dockerfile = build.dockerfile.read_bytes()
+    archive.add(entry("Dockerfile", size=len(dockerfile)), dockerfile)
+    for path, name in _context_paths(build.context):
+        if name != "Dockerfile":
+            _add_path(archive, path, name)
 
 
-def _entry(name: str, kind: bytes = tarfile.REGTYPE, size: int = 0, mode: int = 0o644,
-           linkname: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.size, info.linkname, info.mtime = kind, size, linkname, MTIME
-    info.mode = 0o755 if kind == tarfile.DIRTYPE and mode == 0o644 else mode
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
+def _context_paths(root: Path, prefix: str = "") -> Iterator[tuple[Path, str]]:
+    """(path, name in the tar) under `root`, sorted by name, depth first; symlinks are entries, never followed."""
+    for child in sorted(os.listdir(root)):
+        path, name = root / child, f"{prefix}{child}"
+        yield path, name
+        if stat.S_ISDIR(path.lstat().st_mode):
+            yield from _context_paths(path, name + "/")
+
+
+def _add_path(archive: TarWriter, path: Path, name: str) -> None:
+    info = path.lstat()
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISDIR(info.st_mode):
+        archive.add(entry(name, tarfile.DIRTYPE, mode=mode))
+    elif stat.S_ISLNK(info.st_mode):
+        archive.add(entry(name, tarfile.SYMTYPE, mode=mode, linkname=os.readlink(path)))
+    elif stat.S_ISREG(info.st_mode):
+        with path.open("rb") as source:
+            archive.add_from(entry(name, size=info.st_size, mode=mode), source)
+    else:
+        raise InputError(f"{path}: the build context may hold files, directories and symlinks only, not a "
+                         f"{_kind_of(info.st_mode)}: move it out of the context directory")
+
+
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISBLK, "block device"),
+             (stat.S_ISCHR, "character device"))
+    return next((name for test, name in kinds if test(mode)), "special file")
 
 
 def _applets(busybox: Path) -> list[str]:
     listing = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout
     return sorted(name for name in listing.split() if name and name != "busybox" and "/" not in name)
-
-
-class _ChunkSink(io.RawIOBase):
-    """A write-only file that hands out what was written so far, to stream a tar without holding all of it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[override]
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        chunk = b"".join(self.parts)
-        self.parts.clear()
-        return chunk
-
-

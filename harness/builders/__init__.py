@@ -3,6 +3,7 @@
 The runner only sees this interface: `build()` makes one no-cache build of a context tar against the daemon on
 `socket_path` (`api` is the low-level client on that socket), writes the builder's raw output to `log`, and returns
 its step timings; a failed build is a result (`ok=False` with the builder's error text), not an exception.
+`build_args` are the Dockerfile's build-args (`--build-arg`), e.g. the base image's tag for a user's own Dockerfile.
 `facts()` says what built (binaries and versions) for the manifest.
 `classic` is the daemon's own builder through the API; `buildkit` drives the engine's docker CLI (and buildx).
 """
@@ -24,8 +25,8 @@ BUILDERS = ("classic", "buildkit")
 class Builder(Protocol):
     name: str
 
-    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
-              ) -> BuildTiming: ...
+    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO,
+              build_args: dict[str, str] | None = None) -> BuildTiming: ...
 
     def facts(self) -> dict[str, Any]: ...
 

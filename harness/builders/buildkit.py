@@ -62,8 +62,9 @@ class BuildKitCli:
                 "buildx_version": _version_line([str(self.buildx), "version"]) if self.buildx else None,
                 "progress": self.progress}
 
-    def command(self, tag: str, iidfile: Path) -> list[str]:
-        common = ["--no-cache", "--network=none", "--iidfile", str(iidfile), "--tag", tag]
+    def command(self, tag: str, iidfile: Path, build_args: dict[str, str] | None = None) -> list[str]:
+        arguments = [f"--build-arg={name}={value}" for name, value in (build_args or {}).items()]
+        common = ["--no-cache", "--network=none", "--iidfile", str(iidfile), "--tag", tag, *arguments]
         if self.buildx:
             return [str(self.docker), "buildx", "build", "--progress=rawjson", "--provenance=false", "--sbom=false",
                     *common, "-"]
@@ -89,8 +90,8 @@ class BuildKitBuilder:
     def facts(self) -> dict[str, Any]:
         return {"builder": self.name, **self.cli.facts()}
 
-    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
-              ) -> BuildTiming:
+    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO,
+              build_args: dict[str, str] | None = None) -> BuildTiming:
         """One no-cache build; a failing step or CLI is a failed result with BuildKit's own error text."""
         dockerfile = _dockerfile_of(context_tar)
         with tempfile.TemporaryDirectory(prefix="harness-buildkit-") as private:
@@ -98,7 +99,7 @@ class BuildKitBuilder:
             env = self.cli.environment(socket_path, config_dir)
             iidfile = config_dir / "image-id"
             began_wall, began = time.time_ns(), time.perf_counter_ns()
-            stamped, exit_code = _run(self.cli.command(tag, iidfile), env, context_tar, log)
+            stamped, exit_code = _run(self.cli.command(tag, iidfile, build_args), env, context_tar, log)
             ended = time.perf_counter_ns()
             image_id = iidfile.read_text().strip() if iidfile.is_file() else None
         _prune_build_cache(api)

@@ -16,6 +16,6 @@ class ClassicBuilder:
     def facts(self) -> dict[str, Any]:
         return {"builder": self.name}
 
-    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO
-              ) -> BuildTiming:
-        return timed_build(api, context_tar, tag, log)
+    def build(self, api: docker.APIClient, socket_path: Path, context_tar: Path, tag: str, log: TextIO,
+              build_args: dict[str, str] | None = None) -> BuildTiming:
+        return timed_build(api, context_tar, tag, log, build_args)

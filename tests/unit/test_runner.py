@@ -53,7 +53,8 @@ class ScriptedBuilder:
     def facts(self) -> dict[str, Any]:
         return {"builder": self.name}
 
-    def build(self, api: Any, socket_path: Path, context_tar: Path, tag: str, log: Any) -> BuildTiming:
+    def build(self, api: Any, socket_path: Path, context_tar: Path, tag: str, log: Any,
+              build_args: dict[str, str] | None = None) -> BuildTiming:
         return self.script(api, context_tar, tag, log)
 
 

@@ -1,0 +1,88 @@
+"""User builds and shared bases on real private daemons.
+
+A user's own Dockerfile (`ARG HARNESS_BASE` / `FROM ${HARNESS_BASE}`) and context directory build against the
+generated base with both builders, their steps timed; workloads that share a base import it once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.builders import builder_for
+from harness.build import remove_image
+from harness.config import BaseTree, Payload, UserBuild, Workload, load_scenario
+from harness.hosts.local import LocalDaemon
+from harness.workloads import base_tag, build_args, build_tag, import_base, write_context
+from tests.conftest import REPO, write_tree
+from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of
+
+pytestmark = pytest.mark.integration
+
+BASE = BaseTree(files=2000, file_size=256, directories=10, content_seed=5)
+DOCKERFILE = """
+    ARG HARNESS_BASE
+    FROM ${HARNESS_BASE}
+    COPY app /app
+    RUN test -f /base/d0000/f000000 && sh /app/build.sh > /app/built
+    ENV STAGE=done
+    RUN test "$(cat /app/built)" = "built from $(ls /app/lib | wc -l) files"
+"""
+
+
+def user_workload(root: Path) -> Workload:
+    write_tree(root / "project", {"Dockerfile.bench": DOCKERFILE, "src/Dockerfile": "FROM not-this-one\n",
+                                  "src/app/build.sh": 'echo "built from $(ls /app/lib | wc -l) files"\n',
+                                  **{f"src/app/lib/m{i}.txt": f"module {i}\n" for i in range(5)}})
+    build = UserBuild(dockerfile=root / "project" / "Dockerfile.bench", context=root / "project" / "src")
+    return Workload("mine", "", BASE, Payload(), (), user_build=build)
+
+
+@pytest.mark.parametrize("builder_name", ["classic", "buildkit"])
+def test_a_user_build_runs_on_the_generated_base_and_its_steps_are_timed(harness: Harness, builder_name: str
+                                                                         ) -> None:
+    workload = user_workload(harness.root)
+    context = write_context(workload, harness.root / "contexts")
+    daemon = LocalDaemon(load_scenario(REPO / "scenarios" / "local-overlay2-native.yaml"), harness.work,
+                         harness.root / "logs")
+    daemon.start()
+    try:
+        import_base(daemon.api, workload)
+        builder = builder_for(builder_name, None)
+        with (harness.root / "build.log").open("w") as log:
+            timing = builder.build(daemon.api, daemon.socket_path, context, build_tag(workload), log,
+                                   build_args(workload))
+        assert timing.ok, timing.error
+        built = daemon.api.inspect_image(build_tag(workload))
+        base_layers = daemon.api.inspect_image(base_tag(workload))["RootFS"]["Layers"]
+        assert remove_image(daemon.api, build_tag(workload), failed=False) is None
+    finally:
+        daemon.close()
+    assert built["RootFS"]["Layers"][:len(base_layers)] == base_layers, "built FROM the generated base"
+    assert "STAGE=done" in built["Config"]["Env"]
+    steps = {step.instruction: step for step in timing.steps}
+    assert {"COPY", "RUN"} <= set(steps), timing.steps
+    assert [s.index for s in timing.steps if s.instruction == "RUN"] == [4, 6], timing.steps
+    assert all(step.ok and step.seconds > 0 for step in timing.steps if step.instruction in ("COPY", "RUN"))
+
+
+def test_workloads_sharing_a_base_import_it_once_per_scenario(harness: Harness) -> None:
+    workloads = """
+      - name: touch
+        base: {files: 3000, directories: 10}
+        steps: ["RUN touch /x"]
+      - name: rename
+        base: {files: 3000, directories: 10}
+        steps: ["RUN mv /base/d0000 /moved"]
+      - name: smaller
+        base: {files: 300, directories: 10}
+        steps: ["RUN touch /x"]
+    """
+    matrix = matrix_with(harness.root, ["local-overlay2-native"], workloads, "repetitions: 1\nwarmup: 0\n")
+    result = harness.run("run", str(matrix))
+    assert result.returncode == 0, result.stderr
+    record = manifest_of(run_dir_of(result.stdout))["scenarios"]["local-overlay2-native"]
+    seconds = {i["workload"]: i["seconds"] for i in record["base_imports"]}
+    assert seconds["touch"] > 0 and seconds["smaller"] > 0, seconds
+    assert seconds["rename"] == 0.0, f"the shared base was imported again: {seconds}"
