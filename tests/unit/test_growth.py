@@ -150,3 +150,40 @@ def test_table_and_markdown_print_a_growth_section_after_the_headlines(sweep: Pa
     section = text[growth_at:first_workload].replace("\\_", "_")  # Markdown escapes _
     assert "s per 1 000" in section and "floor+linear" in section and "files_in_base" in section
     assert "sit on a floor" in section
+
+
+def test_the_report_leads_with_the_growth_figure_and_states_the_costs(sweep: Path, tmp_path: Path) -> None:
+    import re
+
+    from harness.report import write_report
+
+    files = write_report(sweep, tmp_path / "report")
+    assert [p.name for p in files.plots[:2]] == ["growth-rename-sweep-files_in_base.png",
+                                                 "growth-rename-sweep-files_in_base.svg"]
+    assert files.plots[0].read_bytes().startswith(b"\x89PNG")
+    text = files.markdown.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert images[0] == "plots/growth-rename-sweep-files_in_base.png" and len(images) > 1
+    growth_section = text[text.index("## Growth"):text.index("## Results")]
+    vfs = next(line for line in growth_section.splitlines() if line.startswith("- `vfs`, whole build"))
+    fit = json.loads((tmp_path / "report" / "summary.json").read_text())["growth"]
+    cost = next(g for g in fit if (g["scenario"], g["step"]) == ("vfs", "total"))
+    assert f"{cost['slope_s_per_1000']:.3f} s per 1 000 files_in_base [{cost['slope_ci_low']:.3f}, " \
+           f"{cost['slope_ci_high']:.3f}]" in vfs
+    assert "step 2 (RUN)" in growth_section and "sit on a floor" in growth_section
+    assert "Growth: per scenario" in text  # the method is stated
+    assert "Growth" not in text[text.index("## Results"):text.index("## Plots")]  # not repeated in the table
+
+
+def test_a_growth_figure_draws_one_line_per_scenario_and_the_steepest_step(sweep: Path) -> None:
+    from harness.plots import growth_figure, steepest_step
+
+    run = load_run(sweep)
+    fits = growth.fit_growth(collect_cells(run.samples), run.manifest, SCENARIOS, n_resamples=500)
+    assert steepest_step(fits) == 2
+    figure = growth_figure(fits, SCENARIOS)
+    panels = figure.get_axes()
+    assert [axes.get_title(loc="left") for axes in panels] == ["whole build", "step 2: RUN (grows most)"]
+    assert all(axes.get_xscale() == "log" for axes in panels)  # 1 000 → 100 000 spans two decades
+    labels = [text.get_text() for text in panels[0].get_legend().get_texts()]
+    assert [label.split(":")[0] for label in labels] == SCENARIOS and "floor" in labels[1]
