@@ -28,7 +28,7 @@ def growth_blocks(fits: Sequence[Fit]) -> tuple[Block, ...]:
                      _sizes(fit), numbers.seconds(fit.slope_s_per_1000),
                      numbers.seconds_interval(fit.slope_ci_low, fit.slope_ci_high),
                      "" if fit.r_squared is None else f"{fit.r_squared:.3f}", fit.model + mark))
-    legend = (f"Growth: time = a + b·N fitted to the per-size medians by least squares; b shown per {PER_TEXT} of the "
+    legend = (f"time = a + b·N fitted to the per-size medians by least squares; b shown per {PER_TEXT} of the "
               "swept parameter, 95% CI by hierarchical bootstrap (rounds, then builds); floor+linear: the smallest "
               "sizes sit on a floor and the line is fitted above it. sizes: sizes fitted / measured.")
     return (Block("Growth", HEADERS, NUMERIC, tuple(rows), (legend, *notes)),)
