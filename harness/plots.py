@@ -231,8 +231,13 @@ def growth_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {}
     for (family, builder, param, at), fits in growth_curves(summary.growth).items():
         held = "".join(f"-{name}{value}" for name, value in at)
-        title = f"{family} over {param}" + "".join(f", {name}={value}" for name, value in at) \
-            + (f" ({builder})" if builder != "classic" else "")
         stem = _slug(f"growth-{family}-{param}{held}" + (f"-{builder}" if builder != "classic" else ""))
-        written[title] = save(growth_figure(fits, scenarios), out_dir, stem)
+        written[curve_title((family, builder, param, at))] = save(growth_figure(fits, scenarios), out_dir, stem)
     return written
+
+
+def curve_title(curve: tuple) -> str:
+    """`rename-sweep over files_in_base, changed_files=10 (buildkit)`: a curve of `growth_curves` in words."""
+    family, builder, param, at = curve
+    return f"{family} over {param}" + "".join(f", {name}={value}" for name, value in at) \
+        + (f" ({builder})" if builder != "classic" else "")

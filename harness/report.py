@@ -92,27 +92,31 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
 def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
     """Per swept curve: its figure, then per scenario the fitted cost per 1 000 with its interval, for the whole
     build and the step that grows most (the figure's panels), and what the fit says about itself."""
-    from harness.plots import growth_cost, growth_curves, steepest_step
+    from harness.plots import curve_title, growth_cost, growth_curves, steepest_step
 
     if not summary.growth:
         return []
     lines = ["## Growth", "", "How the time grows with the swept parameter: a line time = a + b·N fitted per "
              "scenario to the medians of the sizes, its slope b given per 1 000 units of the parameter with a 95% "
              "interval (see Methods).", ""]
-    for (title, paths), fits in zip(images.items(), growth_curves(summary.growth).values()):
-        png = next(p for p in paths if p.suffix == ".png")
+    for curve, fits in growth_curves(summary.growth).items():
+        title = curve_title(curve)
+        png = next(p for p in images[title] if p.suffix == ".png")
         lines += [f"### `{title}`", "", f"![Time against {fits[0].param}, {title}]({png.as_posix()})", "",
                   f"*Medians with 95% intervals and the fitted lines; hollow: on a floor* "
                   f"([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
         shown = [step for step in (TOTAL, steepest_step(fits)) if step is not None]
-        for fit in sorted((f for f in fits if f.step in shown), key=lambda f: (shown.index(f.step), 0)):
-            where = "whole build" if fit.step == TOTAL else f"step {fit.step} ({fit.instruction or '?'})"
-            cost = growth_cost(fit) if fit.slope_s_per_1000 is not None else "no fit"
-            lines.append(f"- `{fit.scenario}`, {where}: {cost} ({fit.model}, {fit.n_points} sizes"
-                         + (f", R² {fit.r_squared:.3f}" if fit.r_squared is not None else "") + ")"
-                         + (f" — {fit.note}" if fit.note else ""))
-        lines.append("")
+        lines += [growth_bullet(fit, growth_cost) for fit in sorted((f for f in fits if f.step in shown),
+                                                                    key=lambda f: shown.index(f.step))] + [""]
     return lines
+
+
+def growth_bullet(fit, cost) -> str:
+    """`- `vfs`, whole build: 0.147 s per 1 000 files_in_base [0.142, 0.155] (linear, 5 sizes, R² 1.000) — note`."""
+    where = "whole build" if fit.step == TOTAL else f"step {fit.step} ({fit.instruction or '?'})"
+    fitted = f"{fit.model}, {fit.n_points} sizes" + (f", R² {fit.r_squared:.3f}" if fit.r_squared is not None else "")
+    return (f"- `{fit.scenario}`, {where}: {cost(fit) if fit.slope_s_per_1000 is not None else 'no fit'} ({fitted})"
+            + (f" — {fit.note}" if fit.note else ""))
 
 
 def growth_methods(summary: Summary) -> list[str]:
