@@ -38,6 +38,7 @@ MIN_POINTS = 3
 #: Sizes whose medians lie within this fraction of the smallest size's median are "flat": on a floor when larger
 #: sizes rise above it. Above the 2–5 % session-to-session noise of a build on this kind of machine (FACTS.md).
 FLOOR_TOLERANCE = 0.10
+FLAT = (f"medians within {FLOOR_TOLERANCE:.0%} of the smallest size's or inside its 95% interval")
 #: A straight line "does not fit" when a size's median is further than this fraction from it.
 LINE_TOLERANCE = 0.10
 #: A floor in this range (seconds) is read as the naive differ's wait for the next whole second (FACTS.md: ≈ 0.85 s
@@ -154,7 +155,8 @@ def fit_curve(chosen: Sequence[tuple[int, Cell]], scenario: str, family: str, st
     low, high = slope_interval(fitted, seed, n_resamples) or (None, None)
     low, high = (None, None) if low is None else (min(low, slope) * PER, max(high, slope) * PER)
     r2 = r_squared(xs, ys, slope, intercept) if len(xs) >= MIN_POINTS else None
-    notes = (note, shape_note(xs, ys, slope, intercept, r2, param), flat_note(low, high))
+    notes = (note, shape_note([p for p in points if not p.on_floor], slope, intercept, r2, param),
+             flat_note(low, high))
     return dataclasses.replace(
         empty, points=tuple(points), slope_s_per_1000=slope * PER, slope_ci_low=low, slope_ci_high=high,
         intercept_s=intercept, floor_s=level, r_squared=r2, model=LINEAR if level is None else FLOOR_LINEAR,
@@ -170,15 +172,14 @@ def floor_model(points: list[Point], param: str) -> tuple[list[Point], float | N
         return points, None, ""
     flat = f"{param} ≤ {_number(points[floor - 1].value)}"
     if len(points) - floor < 2:
-        return points, None, (f"{flat} are flat (within {FLOOR_TOLERANCE:.0%}: a floor) and only one size rises "
-                              "above them: this line over every size underestimates the growth above the floor; "
-                              "sweep larger sizes")
+        return points, None, (f"{flat} are flat ({FLAT}: a floor) and only one size rises above them: this line "
+                              "over every size underestimates the growth above the floor; sweep larger sizes")
     level = statistics.median(point.median_s for point in points[:floor])
     marked = [dataclasses.replace(point, on_floor=index < floor) for index, point in enumerate(points)]
     why = "; about a second: the naive differ waits for the next whole second after each layer diff" \
         if SECOND_FLOOR[0] <= level <= SECOND_FLOOR[1] else ""
-    return marked, level, (f"{flat} sit on a floor of {level:.3f} s (flat within {FLOOR_TOLERANCE:.0%}{why}); line "
-                           "fitted above it: time = max(floor, a + b·N)")
+    return marked, level, (f"{flat} sit on a floor of {level:.3f} s ({FLAT}{why}); line fitted above it: "
+                           "time = max(floor, a + b·N)")
 
 
 def flat_note(low: float | None, high: float | None) -> str:
@@ -197,9 +198,10 @@ def _number(value: float) -> str:
 
 
 def floor_sizes(points: Sequence[Point]) -> int:
-    """How many of the smallest sizes sit on a floor: the leading sizes whose medians stay within
-    `FLOOR_TOLERANCE` of the smallest one's, when there are ≥ 2 of them and a larger size rises above; else 0."""
-    ceiling = points[0].median_s * (1 + FLOOR_TOLERANCE)
+    """How many of the smallest sizes sit on a floor: the leading sizes that cannot be told from the smallest —
+    their medians within `FLOOR_TOLERANCE` of its median or inside its 95 % interval (a noisy machine) — when
+    there are ≥ 2 of them and a larger size rises above; else 0."""
+    ceiling = max(points[0].median_s * (1 + FLOOR_TOLERANCE), points[0].ci_high_s or 0.0)
     flat = next((i for i, point in enumerate(points) if point.median_s > ceiling), len(points))
     return flat if 2 <= flat < len(points) else 0
 
@@ -230,13 +232,15 @@ def r_squared(xs: np.ndarray, ys: np.ndarray, slope: float, intercept: float) ->
     return None if total == 0 else 1 - float(np.sum((ys - (intercept + slope * xs)) ** 2)) / total
 
 
-def shape_note(xs: np.ndarray, ys: np.ndarray, slope: float, intercept: float, r2: float | None,
-               param: str) -> str:
-    """Where a straight line does not fit: the size furthest from it (beyond `LINE_TOLERANCE`) and which way the
-    medians bend; a two-point line is said to be unable to show curvature."""
-    if len(xs) < MIN_POINTS:
-        return f"a line through {len(xs)} sizes cannot show curvature"
-    deviation = (ys - (intercept + slope * xs)) / ys
+def shape_note(points: Sequence[Point], slope: float, intercept: float, r2: float | None, param: str) -> str:
+    """Where a straight line does not fit: the size furthest from it — beyond `LINE_TOLERANCE` and with the line
+    outside that size's 95 % median interval, so noise alone does not count — and which way the medians bend; a
+    two-point line is said to be unable to show curvature."""
+    if len(points) < MIN_POINTS:
+        return f"a line through {len(points)} sizes cannot show curvature"
+    xs, ys = np.array([p.value for p in points], float), np.array([p.median_s for p in points])
+    line = intercept + slope * xs
+    deviation = np.array([(p.median_s - at) / p.median_s if _outside(p, at) else 0.0 for p, at in zip(points, line)])
     worst = int(np.argmax(np.abs(deviation)))
     if abs(deviation[worst]) <= LINE_TOLERANCE:
         return ""
@@ -245,6 +249,11 @@ def shape_note(xs: np.ndarray, ys: np.ndarray, slope: float, intercept: float, r
     return (f"a straight line does not fit: the median at {param} = {_number(xs[worst])} is "
             f"{abs(deviation[worst]):.0%} {'above' if deviation[worst] > 0 else 'below'} it (R² {r2:.3f}); "
             f"time {shape}")
+
+
+def _outside(point: Point, value: float) -> bool:
+    """Whether `value` lies outside the point's median interval (True when it has none: too few samples)."""
+    return point.ci_low_s is None or not point.ci_low_s <= value <= point.ci_high_s
 
 
 def fit_records(fits: Sequence[Fit]) -> list[dict]:

@@ -1,5 +1,5 @@
 """Synthetic run directories with a parameter sweep, for the growth tests: known curves plus noise shaped like the
-example run's (a multiplicative offset per daemon session, σ 2 %, and per build, σ 3 %), seeded, so every test
+example run's (a multiplicative offset per daemon session, σ 2 %, and per build, σ 3 % unless told), seeded, so every test
 sees the same samples."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def cell_name(size: int, param: str = PARAM, family: str = FAMILY) -> str:
 
 
 def write_run(directory: Path, curves: dict[str, Callable[[float], float]] = CURVES, sizes=SIZES, rounds: int = 3,
-              per_round: int = 2, seed: int = 7, manifest_params: bool = True) -> Path:
+              per_round: int = 2, seed: int = 7, manifest_params: bool = True, build_sigma: float = 0.03) -> Path:
     """samples.jsonl + manifest.json of a sweep over `sizes` measured on every scenario of `curves`."""
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,7 @@ def write_run(directory: Path, curves: dict[str, Callable[[float], float]] = CUR
             session = rng.lognormal(0, 0.02)
             for size in sizes:
                 for rep in range(per_round):
-                    run_s = curve(size) * session * rng.lognormal(0, 0.03)
+                    run_s = curve(size) * session * rng.lognormal(0, build_sigma)
                     lines += _build(scenario, cell_name(size), (round_number - 1) * per_round + rep + 1,
                                     round_number, run_s)
     (directory / "samples.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
