@@ -10,8 +10,8 @@ from harness.export.document import Block, Section, TableDoc
 SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
     "^": r"\textasciicircum{}", "~": r"$\sim$", "×": r"$\times$", "÷": r"$\div$", "±": r"$\pm$", "≥": r"$\geq$",
-    "−": r"$-$", "—": "--", "–": "--", "…": r"\ldots{}", "<": r"$<$", ">": r"$>$", "≤": r"$\leq$", "·": r"$\cdot$",
-    "²": r"\textsuperscript{2}",
+    "−": r"$-$", "—": "--", "–": "--", "…": r"\ldots{}", "<": r"$<$", ">": r"$>$",
+    "≤": r"$\leq$", "·": r"$\cdot$", "²": r"\textsuperscript{2}",
 }
 
 

@@ -1,6 +1,6 @@
 """Synthetic run directories with a parameter sweep, for the growth tests: known curves plus noise shaped like the
-example run's (a multiplicative offset per daemon session, σ 2 %, and per build, σ 3 % unless told), seeded, so every test
-sees the same samples."""
+example run's (a multiplicative offset per daemon session, σ 2 %, and per build, σ 3 % unless told), seeded, so
+every test sees the same samples."""
 
 from __future__ import annotations
 
