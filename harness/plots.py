@@ -171,7 +171,8 @@ def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
     """Time against the swept parameter, one line per scenario: medians with their 95 % intervals (hollow where a
     size sits on a floor), the fitted model drawn over the measured range, its cost per 1 000 in the legend. One
     panel for the whole build and one for the step that grows most; log axes where values span two decades."""
-    panels = [step for step in (TOTAL, steepest_step(fits)) if step is not None and any(f.step == step for f in fits)]
+    panels = [step for step in (TOTAL, steepest_step(fits))
+              if step is not None and any(f.step == step and f.points for f in fits)]
     figure = _figure(5.2 * len(panels), 4.0)
     colours = _colours(scenarios)
     for index, step in enumerate(panels):
@@ -230,6 +231,8 @@ def growth_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
     scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
     written: dict[str, list[Path]] = {}
     for (family, builder, param, at), fits in growth_curves(summary.growth).items():
+        if not any(fit.points for fit in fits):
+            continue  # nothing measured on any scenario: nothing to draw (the text says so)
         held = "".join(f"-{name}{value}" for name, value in at)
         stem = _slug(f"growth-{family}-{param}{held}" + (f"-{builder}" if builder != "classic" else ""))
         written[curve_title((family, builder, param, at))] = save(growth_figure(fits, scenarios), out_dir, stem)

@@ -101,10 +101,11 @@ def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
              "interval (see Methods).", ""]
     for curve, fits in growth_curves(summary.growth).items():
         title = curve_title(curve)
-        png = next(p for p in images[title] if p.suffix == ".png")
-        lines += [f"### `{title}`", "", f"![Time against {fits[0].param}, {title}]({png.as_posix()})", "",
-                  f"*Medians with 95% intervals and the fitted lines; hollow: on a floor* "
-                  f"([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
+        lines += [f"### `{title}`", ""]
+        for png in (p for p in images.get(title, ()) if p.suffix == ".png"):
+            lines += [f"![Time against {fits[0].param}, {title}]({png.as_posix()})", "",
+                      f"*Medians with 95% intervals and the fitted lines; hollow: on a floor* "
+                      f"([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
         shown = [step for step in (TOTAL, steepest_step(fits)) if step is not None]
         lines += [growth_bullet(fit, growth_cost) for fit in sorted((f for f in fits if f.step in shown),
                                                                     key=lambda f: shown.index(f.step))] + [""]

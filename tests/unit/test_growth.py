@@ -207,3 +207,18 @@ def test_latex_puts_the_growth_fits_in_a_table_float_of_their_own(sweep: Path) -
     growth_float = text[text.index(r"\caption{Growth."):]
     assert text.count(r"\begin{table}") == 2 and r"\end{table}" in growth_float
     assert r"files\_in\_base" in growth_float and "floor+linear" in growth_float and "s per 1 000" in growth_float
+
+
+def test_a_sweep_that_failed_everywhere_still_reports_without_a_figure(tmp_path: Path) -> None:
+    from harness.report import write_report
+
+    run = growth_runs.write_run(tmp_path / "run", curves={"vfs": growth_runs.CURVES["vfs"]}, sizes=(1000, 3000, 10000))
+    lines = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for record in lines:
+        if record["workload"].endswith("=1000") or record["workload"].endswith("=3000"):
+            record |= {"ok": False, "error": "no space left on device"}
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    files = write_report(run, tmp_path / "report")
+    text = files.markdown.read_text(encoding="utf-8")
+    assert "only 1 of 3 sizes have successful measurements" in text and "no fit" in text
+    assert "plots/growth-" in text  # the one measured size is still drawn
