@@ -39,6 +39,8 @@ MIN_POINTS = 3
 #: sizes rise above it. Above the 2–5 % session-to-session noise of a build on this kind of machine (FACTS.md).
 FLOOR_TOLERANCE = 0.10
 FLAT = (f"medians within {FLOOR_TOLERANCE:.0%} of the smallest size's or inside its 95% interval")
+UNPAIRED = ("no interval: the sizes were not all measured in the same daemon sessions (rounds), so too many "
+            "resamples lack a size; finish or --resume the run")
 #: A straight line "does not fit" when a size's median is further than this fraction from it.
 LINE_TOLERANCE = 0.10
 #: A floor in this range (seconds) is read as the naive differ's wait for the next whole second (FACTS.md: ≈ 0.85 s
@@ -156,7 +158,7 @@ def fit_curve(chosen: Sequence[tuple[int, Cell]], scenario: str, family: str, st
     low, high = (None, None) if low is None else (min(low, slope) * PER, max(high, slope) * PER)
     r2 = r_squared(xs, ys, slope, intercept) if len(xs) >= MIN_POINTS else None
     notes = (note, shape_note([p for p in points if not p.on_floor], slope, intercept, r2, param),
-             flat_note(low, high))
+             flat_note(low, high), "" if low is not None or len(fitted) < 2 else UNPAIRED)
     return dataclasses.replace(
         empty, points=tuple(points), slope_s_per_1000=slope * PER, slope_ci_low=low, slope_ci_high=high,
         intercept_s=intercept, floor_s=level, r_squared=r2, model=LINEAR if level is None else FLOOR_LINEAR,
@@ -165,9 +167,12 @@ def fit_curve(chosen: Sequence[tuple[int, Cell]], scenario: str, family: str, st
 
 def floor_model(points: list[Point], param: str) -> tuple[list[Point], float | None, str]:
     """(points with the floor's marked, the floor in seconds or None, a note): the floor model when the smallest
-    sizes are flat and ≥ 2 sizes rise above them; a plain line otherwise (with a note when a floor was seen but
-    too few sizes lie above it to fit)."""
-    floor = floor_sizes(points)
+    sizes are flat and ≥ 2 sizes rise above them, or when a line through every size does not fit, bending upward,
+    and a floor under a line does fit; a plain line otherwise (with a note when a floor was seen but too few sizes
+    lie above it to fit)."""
+    floor, why = floor_sizes(points), FLAT
+    if not floor and misfit(points, *_line(points)) > 0:
+        floor, why = knee(points), "a line through every size does not fit, bending upward, and a floor under one does"
     if not floor:
         return points, None, ""
     flat = f"{param} ≤ {_number(points[floor - 1].value)}"
@@ -176,10 +181,45 @@ def floor_model(points: list[Point], param: str) -> tuple[list[Point], float | N
                               "over every size underestimates the growth above the floor; sweep larger sizes")
     level = statistics.median(point.median_s for point in points[:floor])
     marked = [dataclasses.replace(point, on_floor=index < floor) for index, point in enumerate(points)]
-    why = "; about a second: the naive differ waits for the next whole second after each layer diff" \
-        if SECOND_FLOOR[0] <= level <= SECOND_FLOOR[1] else ""
-    return marked, level, (f"{flat} sit on a floor of {level:.3f} s ({FLAT}{why}); line fitted above it: "
+    if SECOND_FLOOR[0] <= level <= SECOND_FLOOR[1]:
+        why += "; about a second: the naive differ waits for the next whole second after each layer diff"
+    return marked, level, (f"{flat} sit on a floor of {level:.3f} s ({why}); line fitted above it: "
                            "time = max(floor, a + b·N)")
+
+
+def knee(points: Sequence[Point]) -> int:
+    """How many of the smallest sizes to put on a floor so that time = max(floor, a + b·N) fits best (least squares
+    over every size, the floor the median of those sizes, the line fitted to the ≥ 2 sizes above); 0 when even the
+    best such model does not fit (`misfit`)."""
+    best, best_error = 0, np.inf
+    for floor in range(1, len(points) - 1):
+        level = statistics.median(point.median_s for point in points[:floor])
+        slope, intercept = _line(points[floor:])
+        predicted = np.maximum(level, intercept + slope * np.array([point.value for point in points], float))
+        error = float(np.sum((np.array([point.median_s for point in points]) - predicted) ** 2))
+        fits = not any(_outside(point, at) and abs(point.median_s - at) > LINE_TOLERANCE * point.median_s
+                       for point, at in zip(points, predicted))
+        if fits and error < best_error:
+            best, best_error = floor, error
+    return best
+
+
+def _line(points: Sequence[Point]) -> tuple[float, float]:
+    """(slope, intercept) of the least-squares line through the points' medians."""
+    slope, intercept = np.polyfit([point.value for point in points], [point.median_s for point in points], 1)
+    return float(slope), float(intercept)
+
+
+def misfit(points: Sequence[Point], slope: float, intercept: float) -> float:
+    """0 when the line fits every size (within `LINE_TOLERANCE`, or inside the size's own 95 % median interval),
+    else the sign of its bend: > 0 when the medians curve upward (convex), < 0 downward. Needs ≥ 3 sizes."""
+    if len(points) < MIN_POINTS:
+        return 0.0
+    if not any(_outside(point, intercept + slope * point.value)
+               and abs(point.median_s - intercept - slope * point.value) > LINE_TOLERANCE * point.median_s
+               for point in points):
+        return 0.0
+    return float(np.sign(np.polyfit([p.value for p in points], [p.median_s for p in points], 2)[0]))
 
 
 def flat_note(low: float | None, high: float | None) -> str:
@@ -233,22 +273,18 @@ def r_squared(xs: np.ndarray, ys: np.ndarray, slope: float, intercept: float) ->
 
 
 def shape_note(points: Sequence[Point], slope: float, intercept: float, r2: float | None, param: str) -> str:
-    """Where a straight line does not fit: the size furthest from it — beyond `LINE_TOLERANCE` and with the line
-    outside that size's 95 % median interval, so noise alone does not count — and which way the medians bend; a
-    two-point line is said to be unable to show curvature."""
+    """Where a straight line does not fit (see `misfit`): the size furthest from it and which way the medians
+    bend; a two-point line is said to be unable to show curvature."""
     if len(points) < MIN_POINTS:
         return f"a line through {len(points)} sizes cannot show curvature"
-    xs, ys = np.array([p.value for p in points], float), np.array([p.median_s for p in points])
-    line = intercept + slope * xs
-    deviation = np.array([(p.median_s - at) / p.median_s if _outside(p, at) else 0.0 for p, at in zip(points, line)])
-    worst = int(np.argmax(np.abs(deviation)))
-    if abs(deviation[worst]) <= LINE_TOLERANCE:
+    bend = misfit(points, slope, intercept)
+    if not bend:
         return ""
-    bend = np.polyfit(xs, ys, 2)[0]
+    worst = max(points, key=lambda p: abs(p.median_s - intercept - slope * p.value) / p.median_s)
+    deviation = (worst.median_s - intercept - slope * worst.value) / worst.median_s
     shape = "grows faster than linearly (convex)" if bend > 0 else "grows slower than linearly (concave)"
-    return (f"a straight line does not fit: the median at {param} = {_number(xs[worst])} is "
-            f"{abs(deviation[worst]):.0%} {'above' if deviation[worst] > 0 else 'below'} it (R² {r2:.3f}); "
-            f"time {shape}")
+    return (f"a straight line does not fit: the median at {param} = {_number(worst.value)} is {abs(deviation):.0%} "
+            f"{'above' if deviation > 0 else 'below'} it (R² {r2:.3f}); time {shape}")
 
 
 def _outside(point: Point, value: float) -> bool:

@@ -67,6 +67,24 @@ def test_sizes_on_a_floor_are_found_and_the_line_is_fitted_above_it(sweep: Path)
     assert predicted[0] == naive.floor_s and predicted[1] == pytest.approx(4.2, rel=0.05)
 
 
+def soft_floor(n: float) -> float:
+    """The naive differ's commit, E[max(U, d)] with U ~ Uniform(0, 1) the wait for the next whole second and
+    d = 0.04 s per 1 000 files the diff: no flat floor, a curve that bends up into the line d."""
+    d = 0.04 * n / 1000
+    return d + (1 - d) ** 2 / 2 if d < 1 else d
+
+
+def test_a_curve_bending_up_from_a_soft_floor_gets_the_floor_model(tmp_path: Path) -> None:
+    run = growth_runs.write_run(tmp_path / "run", curves={"naive": soft_floor},
+                                sizes=(1000, 10000, 25000, 50000, 100000))
+    fit = fits_of(run)[("naive", 2, "files_in_base", ())]
+    assert fit.points[1].median_s > 1.1 * fit.points[0].median_s  # not flat: the flat rule alone would miss it
+    assert fit.model == growth.FLOOR_LINEAR and "bending upward" in fit.note and fit.points[0].on_floor
+    assert fit.slope_ci_low <= 0.04 <= fit.slope_ci_high
+    line_through_all = growth._line(fit.points)[0] * growth.PER
+    assert line_through_all < fit.slope_ci_low  # what the floor model corrects: a line through all is too flat
+
+
 def test_a_floor_with_one_size_above_keeps_the_line_and_says_it_underestimates(tmp_path: Path) -> None:
     run = growth_runs.write_run(tmp_path / "run", sizes=(1000, 10000, 100000))
     naive = fits_of(run)[("naive", 2, "files_in_base", ())]
@@ -222,3 +240,14 @@ def test_a_sweep_that_failed_everywhere_still_reports_without_a_figure(tmp_path:
     text = files.markdown.read_text(encoding="utf-8")
     assert "only 1 of 3 sizes have successful measurements" in text and "no fit" in text
     assert "plots/growth-" in text  # the one measured size is still drawn
+
+
+def test_sizes_measured_in_different_rounds_give_no_interval_and_say_why(tmp_path: Path) -> None:
+    """A run still going (or resumed partly): one size lacks round 3, so a third of the round draws lack it."""
+    run = growth_runs.write_run(tmp_path / "run", curves={"vfs": growth_runs.CURVES["vfs"]})
+    lines = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    kept = [r for r in lines if not (r["round"] == 3 and r["workload"].endswith("=1000"))]
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    fit = fits_of(run)[("vfs", "total", "files_in_base", ())]
+    assert fit.slope_s_per_1000 == pytest.approx(0.15, rel=0.1) and fit.slope_ci_low is None
+    assert growth.UNPAIRED in fit.note
