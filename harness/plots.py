@@ -173,7 +173,7 @@ def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
     panel for the whole build and one for the step that grows most; log axes where values span two decades."""
     panels = [step for step in (TOTAL, steepest_step(fits))
               if step is not None and any(f.step == step and f.points for f in fits)]
-    figure = _figure(5.2 * len(panels), 4.0)
+    figure = _figure(5.2 * len(panels), 4.0 + 0.15 * len({f.scenario for f in fits}))
     colours = _colours(scenarios)
     for index, step in enumerate(panels):
         axes = figure.add_subplot(1, len(panels), index + 1)
@@ -190,7 +190,7 @@ def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
         axes.set_xlabel(first.param, fontsize=8)
         axes.set_ylabel("seconds (median, 95% interval)", fontsize=8)
         axes.tick_params(labelsize=7)
-        axes.legend(fontsize=6, loc="upper left")
+        axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.16))  # below: never over the points
     return figure
 
 
