@@ -1,5 +1,6 @@
-"""Figures for the report (matplotlib, no display needed): every sample per step and scenario, and the ratios to
-the baseline with their intervals. Each figure is written as PNG (for Markdown viewers) and SVG (for print).
+"""Figures for the report (matplotlib, no display needed): every sample per step and scenario, the ratios to the
+baseline with their intervals, and, for runs with a sweep, time against the swept parameter with the fitted lines.
+Each figure is written as PNG (for Markdown viewers) and SVG (for print).
 
 Figures are built on `matplotlib.figure.Figure` directly (no pyplot state), and written without timestamps and with
 a fixed SVG hash salt, so the same run gives the same files.
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import stats
+from harness.growth import Fit
 from harness.rundata import TOTAL
 from harness.summary import Row, Summary
 
@@ -145,3 +147,100 @@ def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
 
 def _slug(name: str) -> str:
     return "".join(char if char.isalnum() or char in "-_." else "_" for char in name)
+
+
+#: Axes turn logarithmic when their values span at least this factor (two decades).
+LOG_SPAN = 100
+
+
+def growth_curves(fits: Sequence[Fit]) -> dict[tuple, list[Fit]]:
+    """The fits of each curve to draw: (family, builder, param, other params) → its fits, in summary order."""
+    curves: dict[tuple, list[Fit]] = {}
+    for fit in fits:
+        curves.setdefault((fit.workload, fit.builder, fit.param, fit.at), []).append(fit)
+    return curves
+
+
+def steepest_step(fits: Sequence[Fit]) -> int | str | None:
+    """The step (not the whole build) whose fitted cost grows most in any scenario: the one worth its own panel."""
+    steps = [fit for fit in fits if fit.step != TOTAL and fit.slope_s_per_1000 is not None]
+    return max(steps, key=lambda fit: fit.slope_s_per_1000).step if steps else None
+
+
+def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
+    """Time against the swept parameter, one line per scenario: medians with their 95 % intervals (hollow where a
+    size sits on a floor), the fitted model drawn over the measured range, its cost per 1 000 in the legend. One
+    panel for the whole build and one for the step that grows most; log axes where values span two decades."""
+    panels = [step for step in (TOTAL, steepest_step(fits))
+              if step is not None and any(f.step == step and f.points for f in fits)]
+    figure = _figure(5.2 * len(panels), 4.0 + 0.15 * len({f.scenario for f in fits}))
+    colours = _colours(scenarios)
+    for index, step in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), index + 1)
+        drawn = [fit for fit in fits if fit.step == step and fit.points]
+        for fit in drawn:
+            _draw_growth(axes, fit, colours[fit.scenario])
+        values = [p.value for fit in drawn for p in fit.points]
+        medians = [p.median_s for fit in drawn for p in fit.points]
+        _log_where_wide(axes.set_xscale, values)
+        _log_where_wide(axes.set_yscale, medians)
+        first = drawn[0]
+        axes.set_title("whole build" if step == TOTAL else f"step {step}: {first.instruction or ''} (grows most)",
+                       fontsize=9, loc="left")
+        axes.set_xlabel(first.param, fontsize=8)
+        axes.set_ylabel("seconds (median, 95% interval)", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.16))  # below: never over the points
+    return figure
+
+
+def _draw_growth(axes, fit: Fit, colour) -> None:
+    import numpy as np
+
+    for point in fit.points:
+        low, high = point.ci_low_s, point.ci_high_s
+        axes.errorbar([point.value], [point.median_s], fmt="o", color=colour, markersize=4, capsize=2,
+                      markerfacecolor="white" if point.on_floor else colour,
+                      yerr=None if low is None else [[point.median_s - low], [high - point.median_s]])
+    label = fit.scenario
+    if fit.slope_s_per_1000 is not None:
+        smallest, largest = fit.points[0].value, fit.points[-1].value
+        wide = largest >= LOG_SPAN * smallest > 0
+        xs = np.geomspace(smallest, largest, 100) if wide else np.linspace(smallest, largest, 100)
+        axes.plot(xs, fit.predict(xs), color=colour, linewidth=1)
+        label += f": {growth_cost(fit)}" + (f", above a {fit.floor_s:.2f} s floor" if fit.floor_s is not None else "")
+    axes.plot([], [], color=colour, marker="o", label=label)
+
+
+def growth_cost(fit: Fit) -> str:
+    """`0.147 s per 1 000 files_in_base [0.142, 0.155]`."""
+    from harness.export import numbers
+
+    return f"{numbers.seconds(fit.slope_s_per_1000)} s per 1 000 {fit.param} " \
+           f"{numbers.seconds_interval(fit.slope_ci_low, fit.slope_ci_high)}".rstrip()
+
+
+def _log_where_wide(set_scale, values: Sequence[float]) -> None:
+    positive = [value for value in values if value > 0]
+    if positive and max(positive) >= LOG_SPAN * min(positive):
+        set_scale("log")
+
+
+def growth_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
+    """One `growth-…` figure per swept curve of the run (none without a sweep); paths per curve title."""
+    scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
+    written: dict[str, list[Path]] = {}
+    for (family, builder, param, at), fits in growth_curves(summary.growth).items():
+        if not any(fit.points for fit in fits):
+            continue  # nothing measured on any scenario: nothing to draw (the text says so)
+        held = "".join(f"-{name}{value}" for name, value in at)
+        stem = _slug(f"growth-{family}-{param}{held}" + (f"-{builder}" if builder != "classic" else ""))
+        written[curve_title((family, builder, param, at))] = save(growth_figure(fits, scenarios), out_dir, stem)
+    return written
+
+
+def curve_title(curve: tuple) -> str:
+    """`rename-sweep over files_in_base, changed_files=10 (buildkit)`: a curve of `growth_curves` in words."""
+    family, builder, param, at = curve
+    return f"{family} over {param}" + "".join(f", {name}={value}" for name, value in at) \
+        + (f" ({builder})" if builder != "classic" else "")

@@ -40,16 +40,19 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
         raise InputError(f"{run.run_dir}/manifest.json is missing; a report needs it for the citation block")
     out = Path(out_dir) if out_dir else run.run_dir / "report"
     summary = summarize(run, baseline, alpha=alpha, noise=noise)
+    curves = plots.growth_plots(summary, out / "plots")  # a sweep's growth figure leads the report
     images = plots.workload_plots(summary, out / "plots")
     doc = summary_doc(summary)
     data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
-    table = export.render(dataclasses.replace(doc, headlines=()), "md")  # the report leads with its own headlines
+    # the report leads with its own headlines and growth section
+    table = export.render(dataclasses.replace(doc, headlines=(), blocks=()), "md")
     text = report_markdown(run, summary, table, {w: [p.relative_to(out) for p in ps]
                                                    for w, ps in images.items()},
-                           flame_graphs=_flame_graphs(run, out))
+                           flame_graphs=_flame_graphs(run, out),
+                           growth_images={c: [p.relative_to(out) for p in ps] for c, ps in curves.items()})
     markdown = _write(out / "report.md", text)
-    return ReportFiles(markdown, tuple(p for ps in images.values() for p in ps), data)
+    return ReportFiles(markdown, tuple(p for ps in (*curves.values(), *images.values()) for p in ps), data)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -63,15 +66,16 @@ def _write(path: Path, text: str) -> Path:
 
 
 def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]],
-                    flame_graphs: dict[str, str] | None = None) -> str:
+                    flame_graphs: dict[str, str] | None = None,
+                    growth_images: dict[str, list[Path]] | None = None) -> str:
     """The report text; `images` maps each workload to its plot files relative to the report, `flame_graphs` each
-    profiled scenario to its SVG (relative to the report)."""
+    profiled scenario to its SVG, `growth_images` each swept curve to its figure (all relative to the report)."""
     manifest = run.manifest
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
              f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
              f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{summary.baseline}`; "
              f"run status {manifest.get('status', 'unknown')}.", "", *_headline_lines(summary),
-             "## Results", "", table_md, "", "## Plots", ""]
+             *growth_lines(summary, growth_images or {}), "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
         lines += [f"### Workload `{workload}`", ""]
@@ -79,9 +83,57 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
             lines += [f"![{caption}, {workload}]({png.as_posix()})", "",
                       f"*{caption}* ([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
     lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
-    lines += ["## Methods", "", *methods_lines(summary), *observer_methods(run.manifest, summary), "",
+    lines += ["## Methods", "", *methods_lines(summary), *growth_methods(summary),
+              *observer_methods(run.manifest, summary), "",
               "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
+    """Per swept curve: its figure, then per scenario the fitted cost per 1 000 with its interval, for the whole
+    build and the step that grows most (the figure's panels), and what the fit says about itself."""
+    from harness.plots import curve_title, growth_cost, growth_curves, steepest_step
+
+    if not summary.growth:
+        return []
+    lines = ["## Growth", "", "How the time grows with the swept parameter: a line time = a + b·N fitted per "
+             "scenario to the medians of the sizes, its slope b given per 1 000 units of the parameter with a 95% "
+             "interval (see Methods).", ""]
+    for curve, fits in growth_curves(summary.growth).items():
+        title = curve_title(curve)
+        lines += [f"### `{title}`", ""]
+        for png in (p for p in images.get(title, ()) if p.suffix == ".png"):
+            lines += [f"![Time against {fits[0].param}, {title}]({png.as_posix()})", "",
+                      f"*Medians with 95% intervals and the fitted lines; hollow: on a floor* "
+                      f"([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
+        shown = [step for step in (TOTAL, steepest_step(fits)) if step is not None]
+        lines += [growth_bullet(fit, growth_cost) for fit in sorted((f for f in fits if f.step in shown),
+                                                                    key=lambda f: shown.index(f.step))] + [""]
+    return lines
+
+
+def growth_bullet(fit, cost) -> str:
+    """`- `vfs`, whole build: 0.147 s per 1 000 files_in_base [0.142, 0.155] (linear, 5 sizes, R² 1.000) — note`."""
+    where = "whole build" if fit.step == TOTAL else f"step {fit.step} ({fit.instruction or '?'})"
+    fitted = f"{fit.model}, {fit.n_points} sizes" + (f", R² {fit.r_squared:.3f}" if fit.r_squared is not None else "")
+    return (f"- `{fit.scenario}`, {where}: {cost(fit) if fit.slope_s_per_1000 is not None else 'no fit'} ({fitted})"
+            + (f" — {fit.note}" if fit.note else ""))
+
+
+def growth_methods(summary: Summary) -> list[str]:
+    """How the growth lines were fitted (runs with a sweep only)."""
+    from harness import growth
+
+    if not summary.growth:
+        return []
+    return [f"- Growth: per scenario, step and swept parameter (≥ {growth.MIN_POINTS} sizes), least squares on the "
+            "per-size medians (every size weighted alike). The slope's 95% interval is a percentile bootstrap that "
+            "draws daemon sessions (rounds) once for all sizes of a scenario, then builds within each drawn round, "
+            f"and refits ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded); it reflects measurement noise, not whether "
+            f"a line is the right model. When the smallest sizes are flat (within {growth.FLOOR_TOLERANCE:.0%}) and "
+            "≥ 2 larger sizes rise above them, the model is time = max(floor, a + b·N) with the line fitted above "
+            f"the floor (floor+linear). A size more than {growth.LINE_TOLERANCE:.0%} from the line is reported as "
+            "the line not fitting, with the direction it bends."]
 
 
 def anatomy_lines(summary: Summary) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness import caveats, differences, stats
+from harness import caveats, differences, growth, stats
 from harness.observe import cells
 from harness.caveats import Caveat
 from harness.errors import InputError
@@ -98,7 +98,8 @@ class Headline:
 
 @dataclass(frozen=True)
 class Summary:
-    """Everything `harness summary` shows: headlines, rows, geometric means, warnings and notes about the run."""
+    """Everything `harness summary` shows: headlines, rows, geometric means, growth fits (runs with a sweep),
+    warnings and notes about the run."""
 
     run_id: str
     baseline: str
@@ -112,6 +113,7 @@ class Summary:
     notes: tuple[str, ...]
     headlines: tuple[Headline, ...] = ()
     control: str | None = None
+    growth: tuple[growth.Fit, ...] = ()
 
 
 def resolve_baseline(run: RunData, requested: str | None) -> str:
@@ -146,7 +148,8 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
         n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows, geomean=geomean_rows(rows, draws),
         caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key in keys for code, detail in found[key]),
         notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
-        headlines=headlines(rows, baseline), control=control)
+        headlines=headlines(rows, baseline), control=control,
+        growth=growth.fit_growth(cells, run.manifest, list(dict.fromkeys(key[2] for key in keys))))
 
 
 def with_params(rows: tuple[Row, ...], manifest: dict) -> tuple[Row, ...]:

@@ -8,7 +8,9 @@ from pathlib import Path
 HELP = "summarise a run: headline verdicts, per-step medians with 95% intervals and ratios to the baseline"
 DESCRIPTION = """\
 Summarise a run directory: first one headline per compared scenario (its whole-build ratio to the baseline, the
-interval and the verdict), then one row per workload × step × scenario (plus `total`, the whole build), from
+interval and the verdict); for a run with a parameter sweep (≥ 3 sizes) a Growth block, the fitted cost per
+1 000 of the swept parameter (time = a + b·N on the per-size medians, 95% interval) per scenario and step; then
+one row per workload × step × scenario (plus `total`, the whole build), from
 samples.jsonl and manifest.json alone. Warmups are left out; failed samples are counted, never timed; FROM steps
 are in csv/json only.
 

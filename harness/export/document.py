@@ -33,6 +33,17 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A titled table with columns of its own (the growth fits), printed after the headlines, and its notes."""
+
+    title: str
+    headers: tuple[str, ...]
+    numeric: tuple[bool, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TableDoc:
     """A rendered-agnostic result table; `code_column` is the column holding Dockerfile text (or None)."""
 
@@ -49,3 +60,4 @@ class TableDoc:
     code_column: int | None = None
     headlines: tuple[str, ...] = ()  # one verdict line per compared scenario, printed before the table
     compact_drop: tuple[int, ...] = ()  # columns the terminal table drops, in this order, to fit its width
+    blocks: tuple[Block, ...] = ()  # tables of their own after the headlines (growth fits)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from harness.export.document import Section, TableDoc
+from harness.export.document import Block, Section, TableDoc
 
 SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
     "^": r"\textasciicircum{}", "~": r"$\sim$", "×": r"$\times$", "÷": r"$\div$", "±": r"$\pm$", "≥": r"$\geq$",
     "−": r"$-$", "—": "--", "–": "--", "…": r"\ldots{}", "<": r"$<$", ">": r"$>$",
+    "≤": r"$\leq$", "·": r"$\cdot$", "²": r"\textsuperscript{2}",
 }
 
 
@@ -23,6 +24,8 @@ def render(doc: TableDoc) -> str:
     for index, section in enumerate(doc.sections):
         lines += section_lines(doc, section, first=index == 0)
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    for block in doc.blocks:
+        lines += block_float(doc, block)
     lines += [f"% {line}" for line in doc.legend]
     for notice in doc.notices:
         lines += [f"% warning: {notice.title}: {'; '.join(notice.places)}", f"%   remedy: {notice.remedy}"]
@@ -33,6 +36,17 @@ def render(doc: TableDoc) -> str:
 def label(title: str) -> str:
     """A stable \\label from the title: `tab:` and its words in lower case, joined by hyphens."""
     return "tab:" + "-".join(re.findall(r"[a-z0-9]+", title.lower()))
+
+
+def block_float(doc: TableDoc, block: Block) -> list[str]:
+    """A block (the growth fits) as a table float of its own: its first note is the caption, the others comments."""
+    caption = " ".join(escape(part) for part in (f"{block.title}.", *block.notes[:1]))
+    spec = "".join("r" if numeric else "l" for numeric in block.numeric)
+    return ["", r"\begin{table}[htbp]", r"\centering", r"\small", rf"\caption{{{caption}}}",
+            rf"\label{{{label(doc.title + ' ' + block.title)}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+            " & ".join(escape(h) for h in block.headers) + r" \\", r"\midrule",
+            *(" & ".join(escape(cell) for cell in row) + r" \\" for row in block.rows),
+            r"\bottomrule", r"\end{tabular}", r"\end{table}", *(f"% {note}" for note in block.notes[1:])]
 
 
 def section_lines(doc: TableDoc, section: Section, first: bool) -> list[str]:

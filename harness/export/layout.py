@@ -13,6 +13,8 @@ from harness import SCHEMA_VERSION, stats
 from harness.caveats import KINDS, Caveat
 from harness.export import numbers
 from harness.export.document import DisplayRow, Notice, Section, TableDoc
+from harness.export.layout_growth import growth_blocks
+from harness.growth import fit_records
 from harness.summary import Row, Summary
 
 SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", "ratio 95% CI",
@@ -181,7 +183,8 @@ def summary_doc(summary: Summary) -> TableDoc:
         legend=summary_legend(summary), notices=notices(summary.caveats), notes=summary.notes,
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
         code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
-        compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))))
+        compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))),
+        blocks=growth_blocks(summary.growth))
 
 
 def geomean_title(what: str, geomean) -> str:
@@ -258,4 +261,4 @@ def summary_payload(summary: Summary) -> dict:
                  for row in summary.rows],
         "geomean": geomean_records(summary.geomean),
         "warnings": caveat_records(summary.caveats), "notes": list(summary.notes),
-    }
+    } | ({"growth": fit_records(summary.growth)} if summary.growth else {})

@@ -3,13 +3,16 @@ legend, warnings with remedies, and notes as lists — ready to paste into an is
 
 from __future__ import annotations
 
-from harness.export.document import Section, TableDoc
+from harness.export.document import Block, Section, TableDoc
 
 
 def render(doc: TableDoc) -> str:
     lines = [f"**{escape(doc.title)}**", ""]
     if doc.headlines:
         lines += [*(f"- **{escape(line)}**" for line in doc.headlines), ""]
+    for block in doc.blocks:
+        lines += [f"*{escape(block.title)}*", "", *block_lines(block), "", *(f"- {escape(n)}" for n in block.notes),
+                  ""]
     for section in doc.sections:
         lines += [f"*{escape(section.title)}*", "", *table_lines(doc, section), ""]
     lines += [f"- {escape(line)}" for line in doc.legend] + [""]
@@ -30,6 +33,13 @@ def table_lines(doc: TableDoc, section: Section) -> list[str]:
     rule = "|" + "|".join("--:" if numeric else ":--" for numeric in doc.numeric) + "|"
     body = ["| " + " | ".join(_cell(doc, i, text) for i, text in enumerate(row.cells)) + " |" for row in section.rows]
     return [header, rule, *body]
+
+
+def block_lines(block: Block) -> list[str]:
+    """A block's own pipe table (no code column)."""
+    header = "| " + " | ".join(escape(h) for h in block.headers) + " |"
+    rule = "|" + "|".join("--:" if numeric else ":--" for numeric in block.numeric) + "|"
+    return [header, rule, *("| " + " | ".join(escape(cell) for cell in row) + " |" for row in block.rows)]
 
 
 def _cell(doc: TableDoc, column: int, text: str) -> str:

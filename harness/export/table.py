@@ -19,6 +19,9 @@ def render(doc: TableDoc, wide: bool = False) -> str:
     lines = [doc.title, ""]
     if doc.headlines:
         lines += [*_wrapped([f"* {line}" for line in doc.headlines], "", width), ""]
+    for block in doc.blocks:
+        lines += [f"{block.title}:", *tabulated(block.headers, block.numeric, block.rows), "",
+                  *_wrapped(block.notes, "", width), ""]
     for section in doc.sections:
         lines += [f"{section.title}:", *section_lines(doc, section), ""]
     lines += [*_wrapped(doc.legend, "", width), ""]
@@ -61,15 +64,20 @@ def _table_width(doc: TableDoc) -> int:
 
 
 def section_lines(doc: TableDoc, section: Section) -> list[str]:
-    from tabulate import tabulate
-
     rows: list[tuple[str, ...]] = []
     for index, row in enumerate(section.rows):
         if row.new_group and index:
             rows.append(("",) * len(doc.headers))
         rows.append(row.cells)
-    aligns = ["right" if numeric else "left" for numeric in doc.numeric]
-    text = tabulate(rows, headers=doc.headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
+    return tabulated(doc.headers, doc.numeric, rows)
+
+
+def tabulated(headers, numeric, rows) -> list[str]:
+    """tabulate's "simple" table: numbers right-aligned, text left, cells taken as they are."""
+    from tabulate import tabulate
+
+    aligns = ["right" if number else "left" for number in numeric]
+    text = tabulate(rows, headers=headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
     return [line.rstrip() for line in text.splitlines()]
 
 
