@@ -1,7 +1,7 @@
 """Workload generation figures for the docs: peak RSS and time of generating, and base import speed.
 
-(a) Generation, each in a fresh child process (its peak RSS from wait4(), next to an `idle` child that only imports
-    the same modules, so the growth shows): an N-file base tar streamed to /dev/null, and an N-file payload build
+(a) Generation, each in a fresh child process (its peak RSS as GNU time reports it, next to an `idle` child that
+    only imports the same modules, so the growth shows): an N-file base tar streamed to /dev/null, and an N-file payload build
     context written to disk (payload/ plus payload.tar, 2 × N tar entries).
 (b) Import into one private dockerd like `harness run` starts (overlay2 native; needs root and the machine lock),
     alternating:
@@ -18,7 +18,6 @@ Prints medians over the rounds and the harness ÷ shell ratio:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -54,14 +53,19 @@ Runs = dict[str, list[tuple[float, int]]]
 
 
 def timed_child(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of `command` and the children it waited for."""
-    began = time.perf_counter()
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{command[:3]} failed")
-    return elapsed, usage.ru_maxrss
+    """Wall seconds and peak RSS (KiB) of `command` (and the children it waited for), measured by GNU time.
+
+    Not wait4() from here: Linux starts a child's maxrss at its parent's high-water mark when it execs, so this
+    process's own size (the extracted tree's TarInfos) would show as the child's. GNU time is a small parent.
+    """
+    gnu_time = shutil.which("time", path="/usr/bin:/bin") or sys.exit("no GNU time (apt-get install time)")
+    with tempfile.NamedTemporaryFile("r", prefix="hgen-rss") as rss:
+        began = time.perf_counter()
+        result = subprocess.run([gnu_time, "-f", "%M", "-o", rss.name, *command])
+        elapsed = time.perf_counter() - began
+        if result.returncode != 0:
+            sys.exit(f"{command[:3]} failed")
+        return elapsed, int(rss.read().split()[-1])
 
 
 def python(script: str, *args: object) -> list[str]:
