@@ -13,9 +13,13 @@ What is fitted, and why:
   noise of the measurements, not whether a line is the right model: that is judged separately (`LINE_TOLERANCE`).
 - Floor: differs that wait for the next whole second after each layer diff (the naive differ, FACTS.md) make the
   smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of
-  the smallest sizes are flat (within `FLOOR_TOLERANCE`) and later sizes rise above them, the model is
-  time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is fitted to the sizes above
-  it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it underestimates).
+  the smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise
+  above them, the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is
+  fitted to the sizes above it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it
+  underestimates). The wait is uniform in 0–1 s, so the floor can be soft (a curve bending up into the line):
+  when the line through every size misfits bending upward, the split into floor and line that fits best is used,
+  if it fits. The split is chosen on the medians and held fixed in the bootstrap (the interval is conditional on
+  it).
 Slopes are reported per 1 000 units of the parameter (files for the file-count parameters).
 """
 
