@@ -299,6 +299,8 @@ class Runner:
         with observing(host.socket_path, self._profile_path(planned)) as seen:
             timing = self._timed(scenario, host, prepared, planned)
         observed = self._observed(scenario, planned, seen, timing)
+        if prepared.workload.kind == "commit":  # one container spans all three steps: events cannot split them
+            observed = dataclasses.replace(observed, step_phases=(), build_phases=None)
         samples = samples_of(self.run.run_id, planned, timing, observed)
         self.run.append_samples(samples)
         self.samples += [dataclasses.asdict(s) for s in samples]

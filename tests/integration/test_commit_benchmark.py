@@ -94,6 +94,7 @@ def test_the_runner_records_a_commit_workload_as_create_change_commit(harness: H
         steps = [s for s in samples if s["kind"] == "step" and s["rep"] == build["rep"]]
         assert [(s["step"], s["instruction"]) for s in steps] == [(1, "CREATE"), (2, "CHANGE"), (3, "COMMIT")]
         assert all(s["ok"] and s["seconds"] > 0 for s in steps)
+        assert all(s["phases"] is None for s in [*steps, build]), "no RUN-step split is invented for them"
         assert build["seconds"] == pytest.approx(sum(s["seconds"] for s in steps))
         assert RENAME in steps[1]["text"]
     log = (run.logs / f"{NATIVE}.build.log").read_text()
