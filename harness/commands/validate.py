@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.config import load_matrix
+from harness.config import Workload, load_matrix
 
 HELP = "check a matrix and the scenario/workload files it names (starts nothing)"
 DESCRIPTION = """\
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
               f" on {scenario.storage.filesystem} filesystem"
               f"{f', engine {engine.source} {engine.version}' if engine.source != 'system' else ''}")
     for workload in matrix.workloads:
-        print(f"  workload {workload.name}: base {workload.base.files} files, {len(workload.steps)} steps")
+        print(f"  workload {workload.name}: base {workload.base.files} files, {_what_is_timed(workload)}")
     print(f"  builders: {', '.join(matrix.builders)}")
     print(f"  rounds: {matrix.rounds} daemon sessions per scenario"
           + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
@@ -46,3 +46,11 @@ def run(args: argparse.Namespace) -> int:
 
 #: Below this many measured reps the distribution-free 95 % CI of a median does not exist.
 FEW_REPS = 6
+
+
+def _what_is_timed(workload: Workload) -> str:
+    if workload.kind == "commit":
+        return "commit micro-benchmark (create, change, commit)"
+    if workload.user_build is not None:
+        return f"your Dockerfile {workload.user_build.dockerfile} on context {workload.user_build.context}"
+    return f"{len(workload.steps)} steps"
