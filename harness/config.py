@@ -2,7 +2,8 @@
 
 Everything is checked before anything starts, so a typo costs a second, not a half-finished run. Scenarios live in
 `scenarios/NAME.yaml` and workloads in `workloads/NAME.yaml` beside the matrix; the Vagrantfile reads the same
-scenario files, so the schema below is the only description of a docker host.
+scenario files, so the schema below is the only description of a docker host. A matrix entry may `use:` a workload
+file with `params:`; a list there expands into sweep cells (harness/sweeps.py), each an ordinary Workload.
 """
 
 from __future__ import annotations
