@@ -25,11 +25,10 @@ from harness.build import remove_image
 from harness.commit import timed_commit
 from harness.config import BaseTree, Payload, Workload, load_matrix, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.plan import PlannedBuild
 from harness.results import RunDirectory
 from harness.runner import Runner
 from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
-from tests.conftest import REPO
+from tests.conftest import REPO, Quiet
 from tests.integration.conftest import Harness, matrix_with, samples_of
 
 pytestmark = pytest.mark.integration
@@ -70,13 +69,6 @@ def leftovers(api: docker.APIClient, base: str) -> tuple[list, list]:
     images = [i for i in api.images(all=True) if base not in (i.get("RepoTags") or [])]
     return api.containers(all=True), images
 
-
-class Quiet:
-    def start(self, total: int, done: int) -> None: ...
-    def note(self, text: str) -> None: ...
-    def build_done(self, planned: PlannedBuild, timing: object) -> None: ...
-    def add_total(self, extra: int) -> None: ...
-    def close(self) -> None: ...
 
 
 def test_the_runner_records_a_commit_workload_as_create_change_commit(harness: Harness) -> None:

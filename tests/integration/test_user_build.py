@@ -19,7 +19,7 @@ from harness.hosts.local import LocalDaemon
 from harness.results import RunDirectory
 from harness.runner import Runner
 from harness.workloads import base_tag, build_args, build_tag, import_base, write_context
-from tests.conftest import REPO, write_tree
+from tests.conftest import REPO, Quiet, write_tree
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
 
 pytestmark = pytest.mark.integration
@@ -93,13 +93,6 @@ def test_workloads_sharing_a_base_import_it_once_per_scenario(harness: Harness) 
     assert seconds["touch"] > 0 and seconds["smaller"] > 0, seconds
     assert seconds["rename"] == 0.0, f"the shared base was imported again: {seconds}"
 
-
-class Quiet:
-    def start(self, total: int, done: int) -> None: ...
-    def note(self, text: str) -> None: ...
-    def build_done(self, planned: object, timing: object) -> None: ...
-    def add_total(self, extra: int) -> None: ...
-    def close(self) -> None: ...
 
 
 def test_a_run_measures_a_user_build_and_records_its_context_digest(harness: Harness) -> None:

@@ -19,9 +19,8 @@ import harness.runner as runner
 from harness.build import BuildTiming, StepTiming, timings_from_stream
 from harness.config import load_matrix
 from harness.errors import EnvironmentNotAble, ResultsWriteError
-from harness.plan import PlannedBuild
 from harness.results import RunDirectory
-from tests.conftest import write_tree
+from tests.conftest import Quiet, write_tree
 
 
 class FakeHost:
@@ -61,13 +60,6 @@ class ScriptedBuilder:
 def script_builds(monkeypatch: pytest.MonkeyPatch, script: Callable[..., BuildTiming]) -> None:
     monkeypatch.setattr(runner, "builder_for", lambda name, engine: ScriptedBuilder(name, script))
 
-
-class Quiet:
-    def start(self, total: int, done: int) -> None: ...
-    def note(self, text: str) -> None: ...
-    def build_done(self, planned: PlannedBuild, timing: BuildTiming) -> None: ...
-    def add_total(self, extra: int) -> None: ...
-    def close(self) -> None: ...
 
 
 def ok_timing() -> BuildTiming:
