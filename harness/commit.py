@@ -11,7 +11,6 @@ as for builds.
 
 from __future__ import annotations
 
-import tarfile
 import time
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -22,7 +21,8 @@ import docker.errors
 from harness.build import CONNECTION_ERRORS, BuildTiming, StepTiming
 from harness.config import Workload
 from harness.masking import mask_text
-from harness.workloads import PreparedWorkload
+from harness.tarstream import TarWriter
+from harness.workloads import PreparedWorkload, add_payload
 
 #: The part of a failed command's output kept in its error (the whole output is in the build log).
 OUTPUT_TAIL = 400
@@ -36,7 +36,7 @@ def timed_commit(api: docker.APIClient, prepared: PreparedWorkload, log: TextIO)
     """Create, change and commit a container from the workload's base, timing each; commit as the build tag, so
     the runner removes the image as it removes a build's."""
     workload = prepared.workload
-    payload = payload_archive(prepared.context_tar)
+    payload = payload_archive(workload, prepared.context_tar)
     create, change, commit = step_texts(workload, prepared.base_tag, prepared.build_tag)
     steps: list[StepTiming] = []
     container = image_id = error = None
@@ -101,17 +101,17 @@ def command_failure(command: str, status: dict[str, Any], output: str) -> str:
             + (f" ({daemon_error})" if daemon_error else "") + (f": {said}" if said else " and printed nothing"))
 
 
-def payload_archive(context_tar: Path) -> Path:
-    """The context's payload/ directory as a tar of its own, written once beside the context and put into the
-    container at every rep. Taken from the context so the commit changes the same files a COPY step copies."""
+def payload_archive(workload: Workload, context_tar: Path) -> Path:
+    """The workload's payload/ as a tar of its own (the same entries as the context's payload/), written once beside
+    the context and put into the container at every rep."""
     path = context_tar.with_suffix(".commit-payload.tar")
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
-    with tarfile.open(context_tar) as source, tarfile.open(partial, "w", format=tarfile.GNU_FORMAT) as target:
-        for member in source:
-            if member.name.rstrip("/") == "payload" or member.name.startswith("payload/"):
-                target.addfile(member, source.extractfile(member) if member.isfile() else None)
+    with partial.open("wb") as out:
+        archive = TarWriter(out)
+        add_payload(archive, workload.payload, "payload")
+        archive.finish()
     partial.replace(path)
     return path
 

@@ -179,9 +179,7 @@ def _generated_context(archive: TarWriter, workload: Workload, payload_tar: Path
     """Dockerfile, payload/ and payload.tar; payload.tar is written aside first, as its size heads its entry."""
     dockerfile = "\n".join([f"FROM {base_tag(workload)}", *workload.steps]) + "\n"
     archive.add(entry("Dockerfile", size=len(dockerfile.encode())), dockerfile.encode())
-    archive.add(entry("payload", tarfile.DIRTYPE))
-    for name, data in _payload_files(workload.payload):
-        archive.add(entry(f"payload/{name}", size=len(data)), data)
+    add_payload(archive, workload.payload, "payload")
     try:
         with payload_tar.open("w+b") as inner:
             _write_payload_tar(inner, workload.payload)
@@ -199,10 +197,19 @@ def _payload_files(payload: Payload) -> Iterator[tuple[str, bytes]]:
         yield f"p{index:04d}", rng.randbytes(payload.file_size)
 
 
+def add_payload(archive: TarWriter, payload: Payload, directory: str, directory_entry: bool = True) -> None:
+    """The payload's files under `directory/`: the context's payload/ (what COPY copies), payload.tar's added/ (what
+    ADD extracts; no directory entry, as it never had one) and the archive the commit benchmark puts into its
+    container (payload/ again, so it changes the files a COPY step copies)."""
+    if directory_entry:
+        archive.add(entry(directory, tarfile.DIRTYPE))
+    for name, data in _payload_files(payload):
+        archive.add(entry(f"{directory}/{name}", size=len(data)), data)
+
+
 def _write_payload_tar(out: Any, payload: Payload) -> None:
     archive = TarWriter(out)
-    for name, data in _payload_files(payload):
-        archive.add(entry(f"added/{name}", size=len(data)), data)
+    add_payload(archive, payload, "added", directory_entry=False)
     archive.finish()
 
 

@@ -96,14 +96,14 @@ def prepared(tmp_path: Path) -> PreparedWorkload:
 
 def test_the_payload_archive_holds_exactly_the_contexts_payload_and_is_written_once(tmp_path: Path) -> None:
     context = prepared(tmp_path).context_tar
-    path = payload_archive(context)
+    path = payload_archive(WORKLOAD, context)
     with tarfile.open(context) as source, tarfile.open(path) as archive:
         expected = {m.name: source.extractfile(m).read() if m.isfile() else None
                     for m in source if m.name.split("/")[0] == "payload"}
         got = {m.name: archive.extractfile(m).read() if m.isfile() else None for m in archive}
     assert got == expected and len(got) == 1 + WORKLOAD.payload.files and "payload" in got
     written = path.stat().st_mtime_ns
-    assert payload_archive(context) == path and path.stat().st_mtime_ns == written
+    assert payload_archive(WORKLOAD, context) == path and path.stat().st_mtime_ns == written
 
 
 def test_a_daemon_that_is_gone_is_a_failed_commit_with_the_reason(tmp_path: Path) -> None:
