@@ -18,12 +18,12 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from harness.build import remove_image
+from harness.builders.timing import remove_image
 from harness.builders import Builder, builder_for
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
 from harness.config import BaseTree, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ("local-overlay2-naive", "local-overlay2-native")

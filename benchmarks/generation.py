@@ -29,10 +29,10 @@ from pathlib import Path
 
 from harness.config import BaseTree, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.workloads import base_tag, base_tar_chunks
+from harness.measure.workloads import base_tag, base_tar_chunks
 
 REPO = Path(__file__).resolve().parent.parent
-IMPORTS = "import sys, docker\nfrom harness.config import BaseTree, Payload, Workload\nfrom harness.workloads import *\n"
+IMPORTS = "import sys, docker\nfrom harness.config import BaseTree, Payload, Workload\nfrom harness.measure.workloads import *\n"
 IDLE = IMPORTS
 GENERATE_BASE = IMPORTS + """
 with open("/dev/null", "wb") as sink:

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.build import remove_image, timed_build
+from harness.builders.timing import remove_image, timed_build
 from harness.config import load_scenario, load_workload
 from harness.hosts.local import LocalDaemon
 from harness.observe import observing
 from harness.observe.flamegraph import folded_stacks, write_flame_graph
 from harness.observe.pprof import read_samples
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 
 REPO = Path(__file__).resolve().parent.parent
 

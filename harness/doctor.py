@@ -1,6 +1,6 @@
 """What this machine can run (for a given matrix), and what a given daemon really does — each with its fix.
 
-The daemon part is `harness.diagnose` (pure, on `docker info`); this module gathers its inputs and checks the
+The daemon part is `harness.observe.diagnose` (pure, on `docker info`); this module gathers its inputs and checks the
 machine itself."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Matrix, Scenario, SshHost, VagrantHost
-from harness.diagnose import Finding, diagnose
-from harness.knobs import read_overlay_parameters
-from harness.leftovers import abandoned_ledgers
-from harness.workloads import BUSYBOX
+from harness.observe.diagnose import Finding, diagnose
+from harness.machine.knobs import read_overlay_parameters
+from harness.machine.ledger import abandoned_ledgers
+from harness.measure.workloads import BUSYBOX
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ class EnvironmentNotAble(HarnessError):
     exit_code = 3
 
 
+class ScenarioSkipped(EnvironmentNotAble):
+    """This machine cannot run the scenario at all (e.g. no device-mapper); recorded as a skip, the run goes on."""
+
+
 class ResultsWriteError(HarnessError):
     """The run directory cannot be written (a full disk, a read-only mount): the run must stop, keeping what it has.
 

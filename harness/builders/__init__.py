@@ -13,13 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-if TYPE_CHECKING:  # config.py reads BUILDERS: validating a matrix should not import the docker SDK
+from harness.config.names import BUILDERS
+
+if TYPE_CHECKING:  # the docker SDK only when a build is made
     import docker
 
-    from harness.build import BuildTiming
-    from harness.engines import EngineBinaries
+    from harness.builders.timing import BuildTiming
+    from harness.engines.binaries import EngineBinaries
 
-BUILDERS = ("classic", "buildkit")
 
 
 class Builder(Protocol):

@@ -27,12 +27,12 @@ from typing import IO, TYPE_CHECKING, Any, Iterator, TextIO
 import docker
 import docker.errors
 
-from harness.build import BuildTiming
+from harness.builders.timing import BuildTiming
 from harness.builders.buildkit_progress import aligned_with_dockerfile, steps_from_plain, steps_from_rawjson
 from harness.errors import EnvironmentNotAble
 
 if TYPE_CHECKING:
-    from harness.engines import EngineBinaries
+    from harness.engines.binaries import EngineBinaries
 
 #: Where a docker CLI looks for system-wide plugins (the user's ~/.docker/cli-plugins is left out on purpose).
 SYSTEM_PLUGIN_DIRS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",

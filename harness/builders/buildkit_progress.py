@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from harness.build import StepTiming
+from harness.builders.timing import StepTiming
 
 STEP_NAME = re.compile(r"^\[(?:[^\]]*\s)?(\d+)/(\d+)\] (.*)$", re.S)
 EXPORT_PREFIX = "exporting to "

@@ -1,4 +1,4 @@
-"""The classic builder: the daemon's own builder through the API, timed from its streamed progress (harness.build)."""
+"""The classic builder: the daemon's own builder through the API, timed from its streamed progress (harness.builders.timing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 import docker
 
-from harness.build import BuildTiming, timed_build
+from harness.builders.timing import BuildTiming, timed_build
 
 
 class ClassicBuilder:

@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.cleanup import clean_abandoned  # noqa: PLC0415
-    from harness.leftovers import abandoned_ledgers, run_lock
+    from harness.machine.cleanup import clean_abandoned  # noqa: PLC0415
+    from harness.machine.ledger import abandoned_ledgers, run_lock
 
     with run_lock("cleanup"):
         lines = clean_abandoned()

@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from harness.compare import load_comparison, render_comparison
+    from harness.analysis.compare import load_comparison
+    from harness.export.views import render_comparison
     from harness.errors import InputError
 
     check_thresholds(args)

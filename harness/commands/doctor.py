@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report_findings(host: str, findings: list, output: str) -> int:
-    from harness.diagnose import has_problems  # noqa: PLC0415
+    from harness.observe.diagnose import has_problems  # noqa: PLC0415
 
     if output == "json":
         print(json.dumps({"host": host, "findings": [finding.as_record() for finding in findings]}, indent=2))
@@ -110,7 +110,7 @@ def _with_client(url: str, daemon_log: Path | None) -> list:
 
     from harness.doctor import daemon_findings  # noqa: PLC0415
     from harness.errors import InputError  # noqa: PLC0415
-    from harness.knobs import read_overlay_parameters  # noqa: PLC0415
+    from harness.machine.knobs import read_overlay_parameters  # noqa: PLC0415
 
     if not url.startswith("unix://"):
         raise InputError(f"--host {url}: only unix sockets are supported (unix:///path/to/docker.sock); "

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.report import write_report
+    from harness.export.report import write_report
 
     check_thresholds(args)
     files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, noise=args.noise)

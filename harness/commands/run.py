@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.config import MAX_REPETITIONS, LocalHost, Matrix, Repetitions, load_matrix
 from harness.errors import EnvironmentNotAble, InputError
-from harness.leftovers import abandoned_ledgers, run_lock
+from harness.machine.ledger import abandoned_ledgers, run_lock
 
 HELP = "run a matrix: time every build step on every scenario, keep raw samples, print a summary"
 DESCRIPTION = """\
@@ -52,9 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
-    from harness.results import RunDirectory
-    from harness.runner import Runner, check_selection
+    from harness.measure.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
+    from harness.results.writer import RunDirectory
+    from harness.measure.facts import machine_facts
+    from harness.measure.runner import Runner, check_selection
 
     matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
     matrix = dataclasses.replace(matrix, profile=True) if args.profile else matrix
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     with run_lock("another run"):
         _refuse_leftovers()
         run_dir = _resumed(args.resume, matrix) if args.resume else RunDirectory.create(args.results, matrix,
-                                                                                       sys.argv)
+                                                                                       sys.argv, machine_facts())
         print(f"run directory: {run_dir.path}", file=sys.stderr)
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
         try:
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(path: Path) -> None:
-    from harness.summary import render_run_summary  # noqa: PLC0415
+    from harness.export.views import render_run_summary  # noqa: PLC0415
 
     samples = path / "samples.jsonl"
     if not samples.exists() or not samples.stat().st_size:
@@ -122,7 +123,7 @@ def _with_control(matrix: Matrix, control: bool) -> Matrix:
 def _resumed(path: Path, matrix: Matrix):
     """The run directory to continue, if every input file is byte for byte the one it was started with: an edited
     scenario or workload would mix two configurations in the same cells."""
-    from harness.results import RunDirectory, sha256_of  # noqa: PLC0415
+    from harness.results.writer import RunDirectory, sha256_of  # noqa: PLC0415
 
     run_dir = RunDirectory.open(path)
     recorded = run_dir.read_manifest().get("matrix")

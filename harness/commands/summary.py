@@ -63,7 +63,7 @@ def check_thresholds(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.summary import render_run_summary
+    from harness.export.views import render_run_summary
 
     check_thresholds(args)
     print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, noise=args.noise,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Engine
-from harness.engines import EngineBinaries
+from harness.engines.binaries import EngineBinaries
 from harness.engines.cache import cache_root, engine_dir, file_sha256, install, read_record
 from harness.engines.packages import choose_suite, parse_packages
 from harness.engines.runc import runc_choice

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Engine
-from harness.engines import EngineBinaries
+from harness.engines.binaries import EngineBinaries
 from harness.engines.cache import engine_dir, install, read_record
 from harness.engines.runc import runc_choice
 from harness.errors import EnvironmentNotAble

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from harness.config import Engine
-from harness.engines import EngineBinaries
+from harness.engines.binaries import EngineBinaries
 from harness.engines.packages import upstream_version
 from harness.errors import EnvironmentNotAble
 

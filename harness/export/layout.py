@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from harness import SCHEMA_VERSION, stats
-from harness.caveats import KINDS, Caveat
+from harness import SCHEMA_VERSION
+
+from harness.analysis import stats
+from harness.analysis.caveats import KINDS, Caveat
 from harness.export import numbers
 from harness.export.document import DisplayRow, Notice, Section, TableDoc
 from harness.export.layout_growth import growth_blocks
-from harness.growth import fit_records
-from harness.summary import Row, Summary
+from harness.analysis.growth import fit_records
+from harness.analysis.summary import Row, Summary
 
 SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", "ratio 95% CI",
                    "p_adj")
@@ -231,8 +233,8 @@ def caveat_records(found: Iterable[Caveat]) -> list[dict]:
 
 
 def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
-    """The statistical methods, named for a reader of the JSON (details and sources in harness/sessions.py and
-    harness/stats.py)."""
+    """The statistical methods, named for a reader of the JSON (details and sources in harness/analysis/sessions.py and
+    harness/analysis/stats.py)."""
     pairing = "paired by round" if paired else "each run drawn on its own"
     ratio_ci = (f"hierarchical percentile bootstrap of the ratio of medians (rounds, then builds within a round; "
                 f"{pairing})" if design == "rounds" else "percentile bootstrap of the ratio of medians (builds)")

@@ -3,8 +3,10 @@ significant, as benchstat prints it)."""
 
 from __future__ import annotations
 
-from harness import SCHEMA_VERSION, stats
-from harness.compare import CompareRow, RunComparison
+from harness import SCHEMA_VERSION
+
+from harness.analysis import stats
+from harness.analysis.compare import CompareRow, RunComparison
 from harness.export import numbers
 from harness.export.document import DisplayRow, Section, TableDoc
 from harness.export.layout import (geomean_cells, geomean_title, caveat_records, geomean_records, grouped, headline_records,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from harness.export import numbers
 from harness.export.document import Block
-from harness.growth import PER, Fit
+from harness.analysis.growth import PER, Fit
 
 PER_TEXT = f"{PER:,}".replace(",", " ")
 HEADERS = ("workload", "param", "step", "scenario", "sizes", f"s per {PER_TEXT}", "95% CI", "R²", "model")

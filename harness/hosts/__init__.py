@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import docker
 
 from harness.config import LocalHost, Scenario, SshHost, VagrantHost
-from harness.engines import EngineBinaries
+from harness.engines.binaries import EngineBinaries
 
 
 class DockerHost(Protocol):

@@ -22,23 +22,21 @@ from typing import Any
 import docker
 
 from harness.config import Scenario, has_containerd_store
-from harness.engines import EngineBinaries, resolve_engine, version_matches
-from harness.errors import EnvironmentNotAble, HarnessError
+from harness.engines import resolve_engine, version_matches
+from harness.engines.binaries import EngineBinaries
+from harness.errors import EnvironmentNotAble, HarnessError, ScenarioSkipped
 from harness.hosts.api import client_api_version, ping
-from harness.knobs import apply_knobs, read_overlay_parameters, restore_knobs
-from harness.leftovers import Ledger
-from harness.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
-from harness.processes import command_line, processes_referencing, stop_process, stop_processes_referencing
+from harness.machine.knobs import apply_knobs, read_overlay_parameters, restore_knobs
+from harness.machine.ledger import Ledger
+from harness.machine.workspace import teardown_workspace
+from harness.machine.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
+from harness.machine.processes import command_line, processes_referencing, stop_process, stop_processes_referencing
 
 READY_DEADLINE_S = 60.0
 POLL_INTERVAL_S = 0.1
 #: sockaddr_un.sun_path is 108 bytes on Linux, and containerd's sockets nest deeper than ours.
 MAX_SOCKET_PATH = 90
 API_TIMEOUT_S = 3600
-
-
-class ScenarioSkipped(EnvironmentNotAble):
-    """This machine cannot run the scenario at all (e.g. no device-mapper); recorded as a skip, the run goes on."""
 
 
 class LocalDaemon:
@@ -193,17 +191,6 @@ class LocalDaemon:
         tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
         return f"last lines of {self.log_path}:\n  " + "\n  ".join(tail)
 
-
-def teardown_workspace(workspace: Path, loop_image: Path | None, ledger: Ledger) -> list[str]:
-    """Stop stray processes of ours (containerd, shims), unmount, free the loop file, delete the work directory."""
-    problems = [f"process {pid} would not stop" for pid in stop_processes_referencing(workspace)]
-    problems += unmount_under(workspace)
-    if loop_image is not None:
-        problems += unmount_loop_filesystem(loop_image, loop_image.parent / "fs", ledger)
-    if not problems:
-        shutil.rmtree(workspace, ignore_errors=True)
-        ledger.forget(kind="workspace", path=str(workspace))
-    return problems
 
 
 def check_machine(scenario: Scenario) -> None:

@@ -25,7 +25,7 @@ import docker
 from harness.config import Scenario, SshHost
 from harness.errors import EnvironmentNotAble, HarnessError
 from harness.hosts.api import client_api_version, ping
-from harness.processes import stop_process
+from harness.machine.processes import stop_process
 
 TUNNEL_DEADLINE_S = 45.0
 POLL_INTERVAL_S = 0.2
@@ -235,7 +235,7 @@ class SshDockerHost:
     def _record_workspace(self) -> None:
         """Let `harness cleanup` end our ssh after a SIGKILL: it stops what references this directory."""
         try:
-            from harness.leftovers import Ledger  # noqa: PLC0415
+            from harness.machine.ledger import Ledger  # noqa: PLC0415
             self._ledger = Ledger.for_this_process()
             self._ledger.record(kind="workspace", path=str(self.workspace))
         except (ImportError, OSError):

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
 from harness.hosts.api import UnixHTTPConnection
+from harness.results.writer import DIFF_CLASSES
 
 #: Frame classes, most specific first. A pattern matches a frame's function name (package path included).
 CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -35,7 +36,6 @@ CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
              "layer.(*layerStore).applyTar", "layer.(*layerStore).Register")),
     ("container-start", ("daemon.(*Daemon).containerStart", "daemon.(*Daemon).ContainerStart")),
 )
-DIFF_CLASSES = ("naive-diff", "native-diff")
 OTHER = "other"
 #: Goroutines that show the build's work; the rest are the daemon idling (event loops, listeners, BuildKit's
 #: scheduler, which waits even during classic builds) and are neither classified nor drawn.

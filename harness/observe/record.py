@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from harness.observe import Observation
-from harness.observe.cells import build_phases
+from harness.observe.events import StepPhases
 from harness.observe.flamegraph import folded_stacks
 from harness.observe.pprof import profile_build, profile_steps, read_samples
 
@@ -43,3 +43,10 @@ def observed_build(seen: Observation, timing: Any) -> ObservedBuild:
                          step_profiles=tuple(p.as_record() for p in profile_steps(samples, timing.steps)),
                          build_profile=profile_build(samples, timing).as_record(),
                          folded=folded_stacks(samples, timing.steps), errors=tuple(seen.errors))
+
+
+def build_phases(steps: Iterable[StepPhases]) -> dict[str, Any]:
+    """The build line's `phases`: its steps' commits summed (None when no step had one)."""
+    commits = [phase.commit_s for phase in steps if phase.commit_s is not None]
+    return {"setup_s": None, "command_s": None, "commit_s": sum(commits) if commits else None,
+            "note": None if commits else "no step had a container commit"}

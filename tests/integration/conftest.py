@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.loopfs import mounts_under
-from harness.processes import processes_referencing
+from harness.machine.loopfs import mounts_under
+from harness.machine.processes import processes_referencing
 from tests.conftest import REPO, write_tree
 
 KNOBS = ("redirect_dir", "metacopy")

@@ -24,7 +24,7 @@ import pytest
 from harness.config import Engine, Expect, LocalHost, OverlayKnobs, Scenario, Storage
 from harness.errors import EnvironmentNotAble
 from harness.hosts import DockerHost
-from harness.processes import processes_referencing
+from harness.machine.processes import processes_referencing
 
 SSHD = "/usr/sbin/sshd"
 

@@ -13,14 +13,14 @@ from typing import Iterator
 
 import pytest
 
-from harness.build import BuildTiming, remove_image
+from harness.builders.timing import BuildTiming, remove_image
 from harness.builders import builder_for
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
 from harness.config import BaseTree, Engine, Payload, Workload, load_scenario
 from harness.engines import resolve_engine
 from harness.errors import EnvironmentNotAble
 from harness.hosts.local import LocalDaemon
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

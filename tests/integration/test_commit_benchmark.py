@@ -21,13 +21,14 @@ import docker
 import docker.errors
 import pytest
 
-from harness.build import remove_image
-from harness.commit import timed_commit
+from harness.builders.timing import remove_image
+from harness.measure.commit import timed_commit
 from harness.config import BaseTree, Payload, Workload, load_matrix, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.results import RunDirectory
-from harness.runner import Runner
-from harness.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
+from harness.measure.facts import machine_facts
+from harness.results.writer import RunDirectory
+from harness.measure.runner import Runner
+from harness.measure.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
 from tests.conftest import REPO, Quiet
 from tests.integration.conftest import Harness, matrix_with, samples_of
 
@@ -76,7 +77,7 @@ def test_the_runner_records_a_commit_workload_as_create_change_commit(harness: H
     matrix = load_matrix(matrix_with(harness.root, [NATIVE], inline, "repetitions: 2\nrounds: 1\nwarmup: 1\n"))
     matrix = dataclasses.replace(matrix, workloads=(dataclasses.replace(
         matrix.workloads[0], kind="commit", command=RENAME, steps=()),))
-    run = RunDirectory.create(harness.results, matrix, ["harness", "run"])
+    run = RunDirectory.create(harness.results, matrix, ["harness", "run"], machine_facts())
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
     assert outcome.exit_code == 0 and outcome.failed_builds == 0, run.read_manifest()["scenarios"]
     samples = samples_of(run.path)

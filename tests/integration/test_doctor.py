@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.diagnose import MODPROBE_LINE
+from harness.observe.diagnose import MODPROBE_LINE
 from tests.conftest import REPO
 from tests.integration.conftest import Harness
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.processes import processes_referencing
+from harness.machine.processes import processes_referencing
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of
 
 pytestmark = pytest.mark.integration

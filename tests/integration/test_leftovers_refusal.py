@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from harness.processes import processes_referencing
+from harness.machine.processes import processes_referencing
 from tests.integration.conftest import Harness, matrix_with
 from tests.integration.test_interruption import wait_for_builds
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import remove_image, timed_build
+from harness.builders.timing import remove_image, timed_build
 from harness.config import BaseTree, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
 from harness.observe import observing
 from harness.observe.flamegraph import folded_stacks, read_folded, render_svg, write_folded
 from harness.observe.pprof import read_samples
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 from tests.conftest import REPO
 from tests.integration.conftest import Harness
 

@@ -8,12 +8,12 @@ from typing import Iterator
 
 import pytest
 
-from harness.build import remove_image, timed_build
+from harness.builders.timing import remove_image, timed_build
 from harness.config import BaseTree, Payload, Workload
 from harness.hosts.ssh import SshDockerHost
 from harness.hosts.vagrant import ssh_config_target
 from harness.observe import observing
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
                                             remote_socket, sshd)
 from tests.integration.test_ssh_tunnel import ssh_scenario

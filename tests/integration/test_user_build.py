@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from harness.builders import builder_for
-from harness.build import remove_image
+from harness.builders.timing import remove_image
 from harness.config import BaseTree, Payload, UserBuild, Workload, load_matrix, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.results import RunDirectory
-from harness.runner import Runner
-from harness.workloads import base_tag, build_args, build_tag, import_base, write_context
+from harness.measure.facts import machine_facts
+from harness.results.writer import RunDirectory
+from harness.measure.runner import Runner
+from harness.measure.workloads import base_tag, build_args, build_tag, import_base, write_context
 from tests.conftest import REPO, Quiet, write_tree
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
 
@@ -100,7 +101,7 @@ def test_a_run_measures_a_user_build_and_records_its_context_digest(harness: Har
     matrix_file = matrix_with(harness.root, ["local-overlay2-native"], "  - name: mine\n    steps: [RUN true]",
                               "repetitions: 2\nwarmup: 0\n")
     matrix = dataclasses.replace(load_matrix(matrix_file), workloads=(user_workload(harness.root),))
-    run = RunDirectory.create(harness.results, matrix, ["harness", "run", str(matrix_file)])
+    run = RunDirectory.create(harness.results, matrix, ["harness", "run", str(matrix_file)], machine_facts())
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
     assert outcome.exit_code == 0, run.read_manifest()["scenarios"]
     record = run.read_manifest()["workloads"]["mine"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.adaptive import next_adaptive_builds
+from harness.measure.adaptive import next_adaptive_builds
 from harness.config import Repetitions
 
 

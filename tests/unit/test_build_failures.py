@@ -10,7 +10,7 @@ from pathlib import Path
 
 import docker
 
-from harness.build import remove_image, timed_build
+from harness.builders.timing import remove_image, timed_build
 
 STEP = b'{"stream":"Step 1/2 : RUN sleep 1\\n"}\r\n'
 
@@ -68,7 +68,7 @@ def test_removing_the_image_of_a_dead_daemon_reports_instead_of_raising(tmp_path
 
 
 def test_the_build_log_masks_credentials_a_step_prints(tmp_path: Path) -> None:
-    from harness.build import _stamped  # noqa: PLC0415 - the log writer alone
+    from harness.builders.timing import _stamped  # noqa: PLC0415 - the log writer alone
 
     log = io.StringIO()
     list(_stamped([{"stream": "http_proxy=http://alice:s3cret@proxy:3128\n"}], log))

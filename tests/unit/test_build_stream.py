@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.build import timings_from_stream
+from harness.builders.timing import timings_from_stream
 
 MS = 1_000_000
 

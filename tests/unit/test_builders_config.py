@@ -8,6 +8,7 @@ import pytest
 
 from harness.cli import main
 from harness import config
+from harness.config import matrix as matrix_loader
 from harness.config import load_matrix
 from harness.errors import InputError
 from tests.conftest import write_tree
@@ -44,7 +45,7 @@ def test_a_bad_builders_entry_names_file_key_and_line(matrix_dir: Path, entry: s
 
 def test_the_builders_multiply_the_planned_builds_the_matrix_may_ask_for(matrix_dir: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config, "MAX_PLANNED_BUILDS", 3000)
+    monkeypatch.setattr(matrix_loader, "MAX_PLANNED_BUILDS", 3000)
     load_matrix(matrix(matrix_dir, "repetitions: 1000\nwarmup: 0\n"))  # 2 scenarios × 1000: allowed
     with pytest.raises(InputError, match=r"plans up to 4,000 builds .*× 2 builders"):
         load_matrix(matrix(matrix_dir, "repetitions: 1000\nwarmup: 0\nbuilders: [classic, buildkit]\n"))

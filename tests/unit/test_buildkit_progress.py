@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import timings_from_stream
+from harness.builders.timing import timings_from_stream
 from harness.builders.buildkit_progress import (CACHED_ERROR, _ns, aligned_with_dockerfile, steps_from_plain,
                                                 steps_from_rawjson)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare import compare_runs
+from harness.analysis.compare import compare_runs
 from harness.errors import InputError
-from harness.rundata import load_run
+from harness.results.reader import load_run
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXAMPLE, AFTER = DATA / "example-run", DATA / "example-run-after"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.diagnose import MODPROBE_LINE, diagnose, has_problems
+from harness.observe.diagnose import MODPROBE_LINE, diagnose, has_problems
 from harness.doctor import Check, matrix_readiness
 from tests.conftest import REPO, write_tree
 
@@ -89,7 +89,8 @@ def test_btrfs_is_noted_as_a_naive_differ_but_not_as_wrong() -> None:
 def test_readiness_asks_device_mapper_only_of_devicemapper_scenarios(matrix_dir: Path, monkeypatch) -> None:
     write_tree(matrix_dir, {"scenarios/dm.yaml": "host: {type: local}\nstorage: {driver: devicemapper}\n",
                             "m.yaml": "scenarios: [native, dm]\nworkloads: [tiny]\n"})
-    from harness import config, doctor
+    from harness import config
+    from harness import doctor
 
     checks = [Check(name, name != "device-mapper", "here") for name in
               ("root", "dockerd", "static busybox", "no leftovers", "device-mapper", "overlay module")]

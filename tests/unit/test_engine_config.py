@@ -8,7 +8,7 @@ import pytest
 
 from harness.config import Engine, Expect, has_containerd_store, load_matrix, load_scenario
 from harness.errors import InputError
-from harness.verify import expectation_mismatches
+from harness.measure.verify import expectation_mismatches
 from tests.conftest import REPO, write_tree
 
 SHA = "a" * 64

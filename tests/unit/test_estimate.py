@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import BuildTiming
+from harness.builders.timing import BuildTiming
 from harness.config import load_matrix
-from harness.estimate import FirstGuess, RemainingTime, build_costs, duration_text, first_guess
-from harness.plan import PlannedBuild
-from harness.progress import TerminalProgress, clock_text
+from harness.measure.estimate import FirstGuess, RemainingTime, build_costs, duration_text, first_guess
+from harness.measure.plan import PlannedBuild
+from harness.measure.progress import TerminalProgress, clock_text
 
 REPO = Path(__file__).resolve().parents[2]
 

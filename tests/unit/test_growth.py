@@ -11,9 +11,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import growth_runs
-from harness import growth
-from harness.rundata import collect_cells, load_run, scenario_names
-from harness.summary import render_run_summary
+from harness.analysis import growth
+from harness.results.reader import collect_cells, load_run, scenario_names
+from harness.export.views import render_run_summary
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "summary.schema.json"
 SCENARIOS = list(growth_runs.CURVES)
@@ -186,7 +186,7 @@ def test_table_and_markdown_print_a_growth_section_after_the_headlines(sweep: Pa
 def test_the_report_leads_with_the_growth_figure_and_states_the_costs(sweep: Path, tmp_path: Path) -> None:
     import re
 
-    from harness.report import write_report
+    from harness.export.report import write_report
 
     files = write_report(sweep, tmp_path / "report")
     assert [p.name for p in files.plots[:2]] == ["growth-rename-sweep-files_in_base.png",
@@ -207,7 +207,7 @@ def test_the_report_leads_with_the_growth_figure_and_states_the_costs(sweep: Pat
 
 
 def test_a_growth_figure_draws_one_line_per_scenario_and_the_steepest_step(sweep: Path) -> None:
-    from harness.plots import growth_figure, steepest_step
+    from harness.export.plots import growth_figure, steepest_step
 
     run = load_run(sweep)
     fits = growth.fit_growth(collect_cells(run.samples), run.manifest, SCENARIOS, n_resamples=500)
@@ -228,7 +228,7 @@ def test_latex_puts_the_growth_fits_in_a_table_float_of_their_own(sweep: Path) -
 
 
 def test_a_sweep_that_failed_everywhere_still_reports_without_a_figure(tmp_path: Path) -> None:
-    from harness.report import write_report
+    from harness.export.report import write_report
 
     run = growth_runs.write_run(tmp_path / "run", curves={"vfs": growth_runs.CURVES["vfs"]}, sizes=(1000, 3000, 10000))
     lines = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cleanup import clean_abandoned
+from harness.machine.cleanup import clean_abandoned
 from harness.errors import EnvironmentNotAble
-from harness.leftovers import Ledger, abandoned_ledgers, process_start, untrusted_entries
+from harness.machine.ledger import Ledger, abandoned_ledgers, process_start, untrusted_entries
 
 PARAMETERS = Path("/sys/module/overlay/parameters")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.masking import mask_credentials, mask_text
+from harness.results.masking import mask_credentials, mask_text
 
 OLD_ENGINE_INFO = {
     "HTTPProxy": "http://alice:s3cret@proxy.example:3128",

@@ -141,7 +141,8 @@ def test_the_flame_graph_is_an_svg_with_one_titled_rectangle_per_frame() -> None
 
 
 def test_cell_figures_pool_reps_and_say_none_where_nothing_was_observed() -> None:
-    from harness.observe.cells import build_phases, commit_median_s, diff_share
+    from harness.analysis.cells import commit_median_s, diff_share
+    from harness.observe.record import build_phases
 
     steps, events = recorded("naive")
     phases = step_phases(events, steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.plan import (completed_builds, plan_from_manifest, plan_order, reps_per_round, scenario_order,
+from harness.measure.plan import (completed_builds, plan_from_manifest, plan_order, reps_per_round, scenario_order,
                           sessions_of)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.report import write_report
+from harness.export.report import write_report
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXAMPLE = DATA / "example-run"
@@ -62,7 +62,7 @@ def test_report_defaults_to_run_dir_report_and_needs_a_manifest(tmp_path: Path) 
 
 
 def test_plot_labels_wrap_instead_of_being_cut() -> None:
-    from harness.plots import wrapped
+    from harness.export.plots import wrapped
 
     on, off = wrapped("ol75-overlay2-redirect-dir-on"), wrapped("ol75-overlay2-redirect-dir-off")
     assert on != off and on.replace("\n", "") == "ol75-overlay2-redirect-dir-on"
@@ -74,9 +74,9 @@ def test_plot_labels_wrap_instead_of_being_cut() -> None:
 def test_ratio_plot_names_its_baseline_and_marks_cells_without_an_interval() -> None:
     import dataclasses
 
-    from harness.plots import ratio_figure
-    from harness.rundata import load_run
-    from harness.summary import summarize
+    from harness.export.plots import ratio_figure
+    from harness.results.reader import load_run
+    from harness.analysis.summary import summarize
 
     summary = summarize(load_run(EXAMPLE))
     rows = [row for row in summary.rows if not row.is_setup]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.results import RunDirectory, Sample
+from harness.results.writer import RunDirectory, Sample
 
 
 def sample(rep: int) -> Sample:

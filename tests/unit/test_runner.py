@@ -15,11 +15,11 @@ from typing import Any, Callable
 import pytest
 import requests.exceptions
 
-import harness.runner as runner
-from harness.build import BuildTiming, StepTiming, timings_from_stream
+import harness.measure.runner as runner
+from harness.builders.timing import BuildTiming, StepTiming, timings_from_stream
 from harness.config import load_matrix
 from harness.errors import EnvironmentNotAble, ResultsWriteError
-from harness.results import RunDirectory
+from harness.results.writer import RunDirectory
 from tests.conftest import Quiet, write_tree
 
 
@@ -81,7 +81,7 @@ def setup(matrix_dir: Path, monkeypatch: pytest.MonkeyPatch):
     def make(matrix_text: str) -> tuple[RunDirectory, Callable[[], runner.RunOutcome], list[str]]:
         write_tree(matrix_dir, {"matrix.yaml": matrix_text})
         matrix = load_matrix(matrix_dir / "matrix.yaml")
-        run = RunDirectory.create(matrix_dir / "results", matrix, ["harness", "run"])
+        run = RunDirectory.create(matrix_dir / "results", matrix, ["harness", "run"], {"hostname": "test"})
         return run, lambda: runner.Runner(matrix, run, Quiet(), matrix_dir / "work").execute(), log
     return make
 

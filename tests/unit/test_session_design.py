@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from harness import differences, sessions, stats
-from harness.rundata import TOTAL, Cell
+from harness.analysis import differences, sessions, stats
+from harness.results.reader import TOTAL, Cell
 
 MATRICES = 2000
 ROUNDS = 5

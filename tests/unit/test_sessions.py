@@ -1,4 +1,4 @@
-"""Round-level statistics (harness.sessions, harness.differences): by hand where possible, and what a run without
+"""Round-level statistics (harness.analysis.sessions, harness.analysis.differences): by hand where possible, and what a run without
 rounds (schema 1) gets instead."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from harness import differences, sessions, stats
-from harness.rundata import Cell, load_run
-from harness.summary import render_run_summary, summarize
+from harness.analysis import differences, sessions, stats
+from harness.results.reader import Cell, load_run
+from harness.export.views import render_run_summary
+from harness.analysis.summary import summarize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example-run"
 

@@ -1,4 +1,4 @@
-"""harness.stats against independent computations: hand-worked small cases, brute-force enumeration, and
+"""harness.analysis.stats against independent computations: hand-worked small cases, brute-force enumeration, and
 reference calls into scipy/numpy that our code does not use for the same quantity."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as sp
 
-from harness import stats
+from harness.analysis import stats
 
 SEPARATED_A = [1.00, 1.02, 1.04, 1.06, 1.08, 1.10]
 SEPARATED_B = [2.00, 2.04, 2.08, 2.12, 2.16, 2.20]

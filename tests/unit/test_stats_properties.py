@@ -8,7 +8,7 @@ import statistics
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from harness import stats
+from harness.analysis import stats
 
 # Build-step times: positive, from a millisecond to minutes, rounded like a clock (ties happen).
 times = st.floats(min_value=0.001, max_value=300.0, allow_nan=False).map(lambda x: round(x, 4))

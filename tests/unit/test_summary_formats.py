@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare import load_comparison, render_comparison
+from harness.analysis.compare import load_comparison
+from harness.export.views import render_comparison
 from harness.errors import InputError
-from harness.summary import render_run_summary
+from harness.export.views import render_run_summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXAMPLE, AFTER, GOLDEN = DATA / "example-run", DATA / "example-run-after", DATA / "golden"

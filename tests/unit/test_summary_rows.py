@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.rundata import collect_cells, load_run
-from harness.summary import render_run_summary, summarize
+from harness.results.reader import collect_cells, load_run
+from harness.export.views import render_run_summary
+from harness.analysis.summary import summarize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example-run"
 

@@ -11,7 +11,7 @@ import pytest
 
 from harness.config import BaseTree, Payload, UserBuild, Workload
 from harness.errors import InputError
-from harness.workloads import base_tag, build_args, context_sha256, user_build_record, write_context
+from harness.measure.workloads import base_tag, build_args, context_sha256, user_build_record, write_context
 
 DOCKERFILE = "ARG HARNESS_BASE\nFROM ${HARNESS_BASE}\nCOPY app /app\nRUN /app/run.sh\n"
 

@@ -1,4 +1,4 @@
-"""The Vagrantfile and harness/config.py read the same scenario files the same way.
+"""The Vagrantfile and harness/config/model.py read the same scenario files the same way.
 
 The Vagrantfile's Ruby (loaded with plain `ruby`, without Vagrant) is asked for its schema, its verdict on each
 file and the provisioning environment it derives; the answers must match config.py and `provision_env`.

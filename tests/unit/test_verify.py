@@ -1,5 +1,5 @@
 from harness.config import Expect
-from harness.verify import expectation_mismatches
+from harness.measure.verify import expectation_mismatches
 
 
 def test_a_mismatch_names_the_expected_and_the_reported_value() -> None:

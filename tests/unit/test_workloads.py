@@ -10,8 +10,8 @@ import tarfile
 from pathlib import Path
 
 from harness.config import BaseTree, Payload, Workload
-from harness.tarstream import TarWriter, entry
-from harness.workloads import base_fingerprint, base_tag, base_tar_chunks, build_tag, context_sha256, write_context
+from harness.measure.tarstream import TarWriter, entry
+from harness.measure.workloads import base_fingerprint, base_tag, base_tar_chunks, build_tag, context_sha256, write_context
 
 
 def base_members(base: BaseTree) -> list[tarfile.TarInfo]:
@@ -109,7 +109,7 @@ HIGH_WATER = """
 import sys, tempfile
 from pathlib import Path
 from harness.config import BaseTree, Payload, Workload
-from harness.workloads import base_tar_chunks, write_context
+from harness.measure.workloads import base_tar_chunks, write_context
 
 def high_water_kib():
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))

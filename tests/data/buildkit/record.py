@@ -19,7 +19,7 @@ from harness.builders import buildkit
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
 from harness.config import BaseTree, Engine, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
-from harness.workloads import build_tag, import_base, write_context
+from harness.measure.workloads import build_tag, import_base, write_context
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]

@@ -4,7 +4,7 @@ The use is before/after: the same matrix measured on two kernels, engine version
 gets the ratio of medians B ÷ A (shown as a change, +12 %) with its interval and p-value, Benjamini–Hochberg
 adjusted over all shared cells. With rounds in both runs the daemon session is the unit (hierarchical bootstrap with
 rounds drawn independently per run — rounds of two runs are not shared in time — and Welch's t-test on the log
-round medians); otherwise the build-level methods of `harness.stats`. Verdicts follow `stats.verdict` against a
+round medians); otherwise the build-level methods of `harness.analysis.stats`. Verdicts follow `stats.verdict` against a
 fixed noise floor of ±--noise (an A/A control measures noise within a run, not between runs). Cells found in only one
 run are listed, and what differs between the two environments (kernel, engine, driver status, workload
 fingerprint) is noted, since that is usually the point of the comparison — or the reason it is not valid.
@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import differences, stats
-from harness.caveats import Caveat, comparison_caveats, sample_caveats
+from harness.analysis import differences, stats
+from harness.analysis.caveats import Caveat, comparison_caveats, sample_caveats
 from harness.errors import InputError
-from harness.rundata import TOTAL, Cell, CellKey, RunData, collect_cells, load_run, ordered_keys
-from harness.summary import SETUP_INSTRUCTIONS, GeomeanRow, Headline
+from harness.results.reader import TOTAL, Cell, CellKey, RunData, collect_cells, load_run, ordered_keys
+from harness.analysis.summary import SETUP_INSTRUCTIONS, GeomeanRow, Headline
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _row(a: Cell, b: Cell, found: list[tuple[str, str]], diff: stats.Difference,
 
 
 def _geomean(rows: tuple[CompareRow, ...], draws: dict) -> tuple[GeomeanRow, ...]:
-    from harness.summary import geomean_rows
+    from harness.analysis.summary import geomean_rows
 
     return geomean_rows(rows, draws)
 
@@ -179,13 +179,6 @@ def _get(run: RunData, *path: str) -> object:
 def _differences(label: str, a: object, b: object) -> list[str]:
     return [] if a == b or a is None or b is None else [f"{label} differs: A {a} → B {b}"]
 
-
-def render_comparison(comparison: RunComparison, fmt: str = "table", wide: bool = False) -> str:
-    """`harness compare RUN_A RUN_B` as text in `fmt` (table, md, latex, csv, json)."""
-    from harness import export
-    from harness.export.layout_compare import comparison_doc
-
-    return export.render(comparison_doc(comparison), fmt, wide=wide)
 
 
 def load_comparison(run_a: Path, run_b: Path, *, alpha: float = stats.DEFAULT_ALPHA,

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import SCHEMA_VERSION
-from harness.builders import BUILDERS
+from harness.config.names import BUILDERS
 from harness.errors import InputError
-from harness.results import Sample, whole_builds
+from harness.results.writer import Sample, whole_builds
 
 TOTAL = "total"  # the step of a whole-build cell (kind = "build")
 

@@ -3,7 +3,7 @@
 The base is what makes the naive differ slow — it walks every file of the parent layer on each commit — so its
 size is the workload's main knob. It is streamed as a tar straight into `docker import` (no registry, no temporary
 tree on disk), with fixed owners and mtimes so the same workload always yields the same image. Generation streams
-too (harness.tarstream): a million-file base or context never sits in memory. A base image is tagged by the base's
+too (harness.measure.tarstream): a million-file base or context never sits in memory. A base image is tagged by the base's
 own fingerprint, so workloads (and sweep cells) that share a base import it once per daemon.
 A user build's context is the user's directory (and Dockerfile) tarred once per run, its sha256 recorded.
 """
@@ -25,7 +25,7 @@ import docker
 
 from harness.config import BaseTree, Payload, UserBuild, Workload
 from harness.errors import EnvironmentNotAble, InputError
-from harness.tarstream import ChunkSink, HashingFile, TarWriter, entry
+from harness.measure.tarstream import ChunkSink, HashingFile, TarWriter, entry
 
 BUSYBOX = Path("/bin/busybox")
 SKELETON = ("bin", "dev", "etc", "proc", "root", "sys", "tmp", "var")

@@ -14,10 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import stats
+from harness.analysis import stats
 from harness.errors import InputError
-from harness.rundata import TOTAL, RunData, load_run
-from harness.summary import Summary, summarize
+from harness.results.reader import TOTAL, RunData, load_run
+from harness.analysis.summary import Summary, summarize
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class ReportFiles:
 def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | None = None, *,
                  alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE) -> ReportFiles:
     """Write report.md, plots/ and summary.{csv,json} to `out_dir` (default RUN_DIR/report)."""
-    from harness import export, plots
+    from harness import export
+    from harness.export import plots
     from harness.export.layout import summary_doc
 
     run = load_run(Path(run_dir))
@@ -92,7 +93,7 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
 def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
     """Per swept curve: its figure, then per scenario the fitted cost per 1 000 with its interval, for the whole
     build and the step that grows most (the figure's panels), and what the fit says about itself."""
-    from harness.plots import curve_title, growth_cost, growth_curves, steepest_step
+    from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
 
     if not summary.growth:
         return []
@@ -122,7 +123,7 @@ def growth_bullet(fit, cost) -> str:
 
 def growth_methods(summary: Summary) -> list[str]:
     """How the growth lines were fitted (runs with a sweep only)."""
-    from harness import growth
+    from harness.analysis import growth
 
     if not summary.growth:
         return []

@@ -10,8 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Any, Iterable, Mapping
 
-from harness.observe.events import StepPhases
-from harness.observe.pprof import DIFF_CLASSES
+from harness.results.writer import DIFF_CLASSES
 
 
 def commit_median_s(phases: Iterable[Mapping[str, Any] | None]) -> float | None:
@@ -32,10 +31,3 @@ def diff_share(profiles: Iterable[Mapping[str, Any] | None]) -> float | None:
             taken += profile["samples"]
             diffing += sum(profile["classes"].get(name, 0) for name in DIFF_CLASSES)
     return diffing / taken if taken else None
-
-
-def build_phases(steps: Iterable[StepPhases]) -> dict[str, Any]:
-    """The build line's `phases`: its steps' commits summed (None when no step had one)."""
-    commits = [phase.commit_s for phase in steps if phase.commit_s is not None]
-    return {"setup_s": None, "command_s": None, "commit_s": sum(commits) if commits else None,
-            "note": None if commits else "no step had a container commit"}

@@ -24,25 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-from harness.adaptive import next_adaptive_builds
-from harness.build import CONNECTION_ERRORS, BuildTiming, remove_image
+from harness.measure.adaptive import next_adaptive_builds
+from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, remove_image
 from harness.builders import Builder, builder_for
-from harness.commit import timed_commit
+from harness.measure.commit import timed_commit
 from harness.config import Matrix, Scenario, with_control
-from harness.diagnose import diagnose
-from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError
-from harness.facts import docker_facts
+from harness.observe.diagnose import diagnose
+from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError, ScenarioSkipped
+from harness.measure.facts import docker_facts
 from harness.hosts import DockerHost, host_for
 from harness.hosts.api import ping
-from harness.hosts.local import ScenarioSkipped
 from harness.observe import DEFAULT_INTERVAL_S, Observation, observing
 from harness.observe.flamegraph import read_folded, write_flame_graph
 from harness.observe.record import ObservedBuild, observed_build
-from harness.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
+from harness.measure.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
                           scenario_order, sessions_of)
-from harness.results import RunDirectory, Sample, utc_now
-from harness.verify import expectation_mismatches
-from harness.workloads import (PreparedWorkload, base_tag, build_args, build_tag, import_base, user_build_record,
+from harness.results.writer import RunDirectory, Sample, utc_now
+from harness.measure.verify import expectation_mismatches
+from harness.measure.workloads import (PreparedWorkload, base_tag, build_args, build_tag, import_base, user_build_record,
                                write_context)
 
 class Progress(Protocol):

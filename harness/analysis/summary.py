@@ -4,7 +4,7 @@ baseline scenario's cell under the same builder (a BuildKit build is never divid
 Each row carries the cell's own numbers (median, its distribution-free interval, spread) and, for scenarios other
 than the baseline, the ratio of medians with its interval and a p-value, Benjamini–Hochberg adjusted over every
 comparison in the run. With rounds, the interval and the test treat the daemon session as the unit (see
-`harness.differences`). A cell's verdict needs the test to reject *and* its interval to lie outside the run's noise
+`harness.analysis.differences`). A cell's verdict needs the test to reject *and* its interval to lie outside the run's noise
 floor: measured by the A/A control scenario when the run has one, else a fixed 1 ± --noise. The baseline's own rows
 have ratio 1.0 and no interval, p-value or verdict: it is not compared with itself.
 """
@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness import caveats, differences, growth, stats
-from harness.observe import cells
-from harness.caveats import Caveat
+from harness.analysis import caveats, differences, growth, stats
+from harness.analysis import cells
+from harness.analysis.caveats import Caveat
 from harness.errors import InputError
-from harness.rundata import TOTAL, Cell, RunData, collect_cells, load_run, ordered_keys, scenario_names
+from harness.results.reader import TOTAL, Cell, RunData, collect_cells, load_run, ordered_keys, scenario_names
 
 #: Steps left out of geometric means, the default table and the plots: FROM only tags the base image (≈ 4 ms), so
 #: its ratio says nothing about the storage configuration but would weigh as much as any real step.
@@ -287,15 +287,3 @@ def run_notes(run: RunData, baseline: str, cells: dict) -> list[str]:
     if not any(key[2] == baseline and cell.values for key, cell in cells.items()):
         notes.append(f"baseline {baseline} has no successful measurements: no ratios; choose another with --baseline")
     return notes
-
-
-def render_run_summary(run_dir: Path, fmt: str = "table", baseline: str | None = None, *,
-                       alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE,
-                       wide: bool = False) -> str:
-    """The summary of `run_dir` as text in `fmt` (table, md, latex, csv, json); what `harness summary` prints."""
-    from harness import export
-    from harness.export.layout import summary_doc
-
-    export.check_format(fmt)
-    summary = summarize(load_run(Path(run_dir)), baseline, alpha=alpha, noise=noise)
-    return export.render(summary_doc(summary), fmt, wide=wide)

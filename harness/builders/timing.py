@@ -21,7 +21,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from harness.masking import mask_text
+from harness.results.masking import mask_text
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")

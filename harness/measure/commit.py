@@ -18,11 +18,11 @@ from typing import Any, Callable, TextIO
 import docker
 import docker.errors
 
-from harness.build import CONNECTION_ERRORS, BuildTiming, StepTiming
+from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, StepTiming
 from harness.config import Workload
-from harness.masking import mask_text
-from harness.tarstream import TarWriter
-from harness.workloads import PreparedWorkload, add_payload
+from harness.results.masking import mask_text
+from harness.measure.tarstream import TarWriter
+from harness.measure.workloads import PreparedWorkload, add_payload
 
 #: The part of a failed command's output kept in its error (the whole output is in the build log).
 OUTPUT_TAIL = 400

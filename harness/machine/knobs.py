@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from harness.errors import EnvironmentNotAble
-from harness.leftovers import Ledger
+from harness.machine.ledger import Ledger
 
 #: metacopy=Y forces redirect_dir on, so metacopy is written first when turning off and restored last.
 ORDER = ("metacopy", "redirect_dir")

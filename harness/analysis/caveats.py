@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness import stats
+from harness.analysis import stats
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from harness.errors import InputError, ResultsWriteError
 SAMPLES = "samples.jsonl"
 MANIFEST = "manifest.json"
 Record = TypeVar("Record")
+#: The goroutine classes of a sample's `profile` in which the daemon was diffing (harness/observe/pprof.py).
+DIFF_CLASSES = ("naive-diff", "native-diff")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class RunDirectory:
         return self.path.name
 
     @classmethod
-    def create(cls, results_root: Path, matrix: Matrix, command: list[str]) -> "RunDirectory":
+    def create(cls, results_root: Path, matrix: Matrix, command: list[str], host: dict[str, Any]) -> "RunDirectory":
         """A new, uniquely named run directory with a copy of every input file and a first manifest."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         base = f"{stamp}-{matrix.file.stem}"
@@ -85,7 +87,7 @@ class RunDirectory:
         except OSError as error:
             raise InputError(f"--results {results_root}: cannot create the run directory {path} "
                              f"({error.strerror or error}); choose a writable directory") from None
-        run.write_manifest(new_manifest(run.run_id, matrix, command))
+        run.write_manifest(new_manifest(run.run_id, matrix, command, host))
         return run
 
     @classmethod
@@ -209,9 +211,7 @@ def _sync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def new_manifest(run_id: str, matrix: Matrix, command: list[str]) -> dict[str, Any]:
-    from harness.facts import machine_facts  # noqa: PLC0415 - keeps `harness --help` light
-
+def new_manifest(run_id: str, matrix: Matrix, command: list[str], host: dict[str, Any]) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "run_id": run_id,
@@ -228,7 +228,7 @@ def new_manifest(run_id: str, matrix: Matrix, command: list[str]) -> dict[str, A
         "warmup": matrix.warmup,
         "seed": matrix.seed,
         "plan": [],
-        "host": machine_facts(),
+        "host": host,
         "scenarios": {s.name: {"status": "pending", "reason": None, "host_type": s.host.type,
                                "storage_driver": s.storage.driver, "description": s.description,
                                "file": str(s.file.name)} for s in matrix.scenarios},

@@ -1,7 +1,7 @@
 """Live progress on stderr for long runs, stdout left for results.
 
 It tells time: the whole run's elapsed time and an estimate of what remains, per scenario from the builds measured
-so far (harness/estimate.py), and a run estimated at more than ten minutes says so before its first build. On a
+so far (harness/measure/estimate.py), and a run estimated at more than ten minutes says so before its first build. On a
 terminal: a bar over all planned builds with notes above it. Elsewhere (CI logs, `2> file`): one line per build,
 since a redrawn bar turns into noise in a file.
 """
@@ -15,10 +15,10 @@ from typing import Callable, TextIO
 
 from tqdm import tqdm
 
-from harness.build import BuildTiming
+from harness.builders.timing import BuildTiming
 from harness.config import Matrix
-from harness.estimate import LONG_RUN_S, FirstGuess, RemainingTime, duration_text, first_guess
-from harness.plan import PlannedBuild
+from harness.measure.estimate import LONG_RUN_S, FirstGuess, RemainingTime, duration_text, first_guess
+from harness.measure.plan import PlannedBuild
 
 
 class TerminalProgress:

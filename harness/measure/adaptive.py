@@ -11,7 +11,7 @@ from statistics import median
 from typing import Any, Iterable
 
 from harness.config import Repetitions
-from harness.plan import PlannedBuild
+from harness.measure.plan import PlannedBuild
 
 MATERIAL_SHARE = 0.05
 
@@ -46,7 +46,7 @@ def next_adaptive_builds(scenario: str, workloads: list[str], repetitions: Repet
 
 def widest_relative_half_width(samples: Iterable[dict[str, Any]]) -> float | None:
     """The largest CI half-width ÷ median over the cells that matter; None while some CI cannot be formed yet."""
-    from harness.stats import median_ci  # noqa: PLC0415 - scipy is imported only when adaptive mode is used
+    from harness.analysis.stats import median_ci  # noqa: PLC0415 - scipy is imported only when adaptive mode is used
 
     ok = [s for s in samples if s["ok"]]
     totals = [s["seconds"] for s in ok if s["kind"] == "build"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.knobs import parameters_dir, restore_knob
-from harness.leftovers import Ledger, abandoned_ledgers, untrusted_entries
-from harness.processes import command_line, stop_process
+from harness.machine.knobs import parameters_dir, restore_knob
+from harness.machine.ledger import Ledger, abandoned_ledgers, untrusted_entries
+from harness.machine.workspace import teardown_workspace
+from harness.machine.processes import command_line, stop_process
 
 
 def clean_abandoned() -> list[str]:
@@ -23,7 +24,6 @@ def clean_abandoned() -> list[str]:
 
 
 def clean_ledger(ledger: Ledger) -> list[str]:
-    from harness.hosts.local import teardown_workspace  # noqa: PLC0415
 
     lines = []
     for entry in [e for e in ledger.entries if e["kind"] == "daemon"]:

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from harness.errors import EnvironmentNotAble
-from harness.leftovers import Ledger
+from harness.machine.ledger import Ledger
 
 #: mkfs command per filesystem; xfs needs ftype=1 (d_type) or overlay2 refuses it.
 MKFS = {

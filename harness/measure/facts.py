@@ -13,8 +13,8 @@ from typing import Any
 
 import docker
 
-from harness.knobs import read_overlay_parameters
-from harness.masking import mask_credentials
+from harness.machine.knobs import read_overlay_parameters
+from harness.results.masking import mask_credentials
 
 
 def machine_facts() -> dict[str, Any]:

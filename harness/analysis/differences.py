@@ -4,9 +4,9 @@ and the bootstrap draws a geometric mean over steps needs — by daemon session 
 Two designs, chosen per pair of scenarios:
 - "rounds": both sides have ≥ `sessions.MIN_ROUNDS` rounds (for `summary`, rounds both share: they interleave, so
   pairing by round removes drift). Hierarchical bootstrap over rounds then builds, round-level t-test
-  (see `harness.sessions`).
+  (see `harness.analysis.sessions`).
 - "builds": one daemon session per scenario (schema-1 runs, `rounds: 1`): the session variance cannot be estimated,
-  so the build-level methods of `harness.stats` are used (percentile bootstrap, Mann–Whitney), which overstate
+  so the build-level methods of `harness.analysis.stats` are used (percentile bootstrap, Mann–Whitney), which overstate
   significance when sessions drift; the summary says so in a note.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import sessions, stats
-from harness.rundata import Cell
+from harness.analysis import sessions, stats
+from harness.results.reader import Cell
 
 ROUNDS, BUILDS = "rounds", "builds"
 

@@ -12,10 +12,10 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import stats
-from harness.growth import Fit
-from harness.rundata import TOTAL
-from harness.summary import Row, Summary
+from harness.analysis import stats
+from harness.analysis.growth import Fit
+from harness.results.reader import TOTAL
+from harness.analysis.summary import Row, Summary
 
 COLUMNS = 3
 #: The noise floor is shaded around 1× in the ratio plot.

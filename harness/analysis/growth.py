@@ -6,7 +6,7 @@ What is fitted, and why:
   is fitted along the cells where the others are equal, and the row says at which values). A fit needs ≥ 3 sizes.
 - Ordinary least squares on the per-cell medians, every size weighted alike: a median is robust to the odd slow
   build, and fitting all builds would let a size with more repetitions pull the line.
-- Interval: hierarchical percentile bootstrap, as the rest of the harness (see `harness.sessions`): daemon sessions
+- Interval: hierarchical percentile bootstrap, as the rest of the harness (see `harness.analysis.sessions`): daemon sessions
   (rounds) are drawn with replacement — the same draw for every size of a scenario, since one session builds them
   all and its drift moves them together — then builds within each drawn round; each resample's medians are fitted
   again. In a single-session run this is a bootstrap over builds. It measures how sure the slope is given the
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from harness import sessions, stats
-from harness.rundata import TOTAL, Cell, CellKey
+from harness.analysis import sessions, stats
+from harness.results.reader import TOTAL, Cell, CellKey
 
 #: Fewest sizes a growth fit needs (two points always lie on a line).
 MIN_POINTS = 3
