@@ -10,15 +10,20 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm venv
+.PHONY: run test test-unit test-vm lint venv
 
 run: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES)
 	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 
-test: $(VENV)/.installed
+test: lint
 	scripts/ensure-packages $(TEST_PACKAGES)
 	$(VENV)/bin/python -m pytest
+
+# The house rules: ruff's checks (pyproject.toml) and the import floors (lint-imports: no loops, no upward imports).
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # The emulated-VM end-to-end proof alone (tests/vm/e2e); its last line on stdout is `results: <run dir>`.
 test-vm: $(VENV)/.installed

@@ -18,9 +18,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from harness.builders.timing import remove_image
 from harness.builders import Builder, builder_for
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
+from harness.builders.timing import remove_image
 from harness.config import BaseTree, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
 from harness.measure.workloads import build_tag, import_base, write_context

@@ -1,8 +1,8 @@
 """Workload generation figures for the docs: peak RSS and time of generating, and base import speed.
 
 (a) Generation, each in a fresh child process (its peak RSS as GNU time reports it, next to an `idle` child that
-    only imports the same modules, so the growth shows): an N-file base tar streamed to /dev/null, and an N-file payload build
-    context written to disk (payload/ plus payload.tar, 2 × N tar entries).
+    only imports the same modules, so the growth shows): an N-file base tar streamed to /dev/null, and an N-file
+    payload build context written to disk (payload/ plus payload.tar, 2 × N tar entries).
 (b) Import into one private dockerd like `harness run` starts (overlay2 native; needs root and the machine lock),
     alternating:
       the harness way: `import_base` — generate the seeded tree as a tar stream and send it to `docker import`;
@@ -32,7 +32,8 @@ from harness.hosts.local import LocalDaemon
 from harness.measure.workloads import base_tag, base_tar_chunks
 
 REPO = Path(__file__).resolve().parent.parent
-IMPORTS = "import sys, docker\nfrom harness.config import BaseTree, Payload, Workload\nfrom harness.measure.workloads import *\n"
+IMPORTS = ("import sys, docker\nfrom harness.config import BaseTree, Payload, Workload\n"
+           "from harness.measure.workloads import *\n")
 IDLE = IMPORTS
 GENERATE_BASE = IMPORTS + """
 with open("/dev/null", "wb") as sink:

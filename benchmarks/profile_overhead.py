@@ -21,10 +21,10 @@ from tabulate import tabulate
 from harness.builders.timing import remove_image, timed_build
 from harness.config import load_scenario, load_workload
 from harness.hosts.local import LocalDaemon
+from harness.measure.workloads import build_tag, import_base, write_context
 from harness.observe import observing
 from harness.observe.flamegraph import folded_stacks, write_flame_graph
 from harness.observe.pprof import read_samples
-from harness.measure.workloads import build_tag, import_base, write_context
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,8 @@ def main() -> None:
         flame(scenario, builds, args.out)
         off = [b["timing"].seconds for b in builds if not b["profiled"]]
         on = [b["timing"].seconds for b in builds if b["profiled"]]
-        totals.append([scenario, len(off), _median(off), _median(on), f"{statistics.median(on) / statistics.median(off) - 1:+.1%}"])
+        overhead = statistics.median(on) / statistics.median(off) - 1
+        totals.append([scenario, len(off), _median(off), _median(on), f"{overhead:+.1%}"])
     print(tabulate(steps, headers=["scenario", "step", "instruction", "median s", "commit s", "max |step−phases| s",
                                    "diff share", "samples"]))
     print()

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
         module = importlib.import_module(f"harness.commands.{verb}")
-        sub = verbs.add_parser(verb, help=module.HELP.replace("%", "%%"), description=getattr(module, "DESCRIPTION", module.HELP),
+        description = getattr(module, "DESCRIPTION", module.HELP)
+        sub = verbs.add_parser(verb, help=module.HELP.replace("%", "%%"), description=description,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(command=module)

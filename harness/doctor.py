@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Matrix, Scenario, SshHost, VagrantHost
-from harness.observe.diagnose import Finding, diagnose
 from harness.machine.knobs import read_overlay_parameters
 from harness.machine.ledger import abandoned_ledgers
 from harness.measure.workloads import BUSYBOX
+from harness.observe.diagnose import Finding, diagnose
 
 
 @dataclass(frozen=True)

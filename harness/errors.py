@@ -1,4 +1,4 @@
-"""One error family whose messages are written for users, with the exit codes of DESIGN.md.
+"""One error family whose messages are written for users, with the exit codes of docs/design.md.
 
 The CLI prints `str(error)` on stderr and exits with `error.exit_code`; nothing below the CLI prints or exits.
 """

@@ -8,7 +8,8 @@ runs, `profile` ({"samples", "classes": {class: count}}); a build sample carries
 from __future__ import annotations
 
 import statistics
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from harness.results.writer import DIFF_CLASSES
 

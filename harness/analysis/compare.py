@@ -17,9 +17,9 @@ from pathlib import Path
 
 from harness.analysis import differences, stats
 from harness.analysis.caveats import Caveat, comparison_caveats, sample_caveats
+from harness.analysis.summary import SETUP_INSTRUCTIONS, GeomeanRow, Headline, geomean_rows
 from harness.errors import InputError
 from harness.results.reader import TOTAL, Cell, CellKey, RunData, collect_cells, load_run, ordered_keys
-from harness.analysis.summary import SETUP_INSTRUCTIONS, GeomeanRow, Headline
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,6 @@ def _row(a: Cell, b: Cell, found: list[tuple[str, str]], diff: stats.Difference,
 
 
 def _geomean(rows: tuple[CompareRow, ...], draws: dict) -> tuple[GeomeanRow, ...]:
-    from harness.analysis.summary import geomean_rows
 
     return geomean_rows(rows, draws)
 

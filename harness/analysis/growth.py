@@ -11,7 +11,7 @@ What is fitted, and why:
   all and its drift moves them together — then builds within each drawn round; each resample's medians are fitted
   again. In a single-session run this is a bootstrap over builds. It measures how sure the slope is given the
   noise of the measurements, not whether a line is the right model: that is judged separately (`LINE_TOLERANCE`).
-- Floor: differs that wait for the next whole second after each layer diff (the naive differ, FACTS.md) make the
+- Floor: differs that wait for the next whole second after each layer diff (the naive differ, docs/facts.md) make the
   smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of
   the smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise
   above them, the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is
@@ -40,14 +40,14 @@ from harness.results.reader import TOTAL, Cell, CellKey
 #: Fewest sizes a growth fit needs (two points always lie on a line).
 MIN_POINTS = 3
 #: Sizes whose medians lie within this fraction of the smallest size's median are "flat": on a floor when larger
-#: sizes rise above it. Above the 2–5 % session-to-session noise of a build on this kind of machine (FACTS.md).
+#: sizes rise above it. Above the 2–5 % session-to-session noise of a build on this kind of machine (docs/facts.md).
 FLOOR_TOLERANCE = 0.10
 FLAT = (f"medians within {FLOOR_TOLERANCE:.0%} of the smallest size's or inside its 95% interval")
 UNPAIRED = ("no interval: the sizes were not all measured in the same daemon sessions (rounds), so too many "
             "resamples lack a size; finish or --resume the run")
 #: A straight line "does not fit" when a size's median is further than this fraction from it.
 LINE_TOLERANCE = 0.10
-#: A floor in this range (seconds) is read as the naive differ's wait for the next whole second (FACTS.md: ≈ 0.85 s
+#: A floor in this range (seconds) is read as the naive differ's wait for the next whole second (docs/facts.md: ≈ 0.85 s
 #: per commit back to back) and the note says so.
 SECOND_FLOOR = (0.7, 1.5)
 PER = 1000

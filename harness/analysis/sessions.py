@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 #: Fewest rounds both scenarios share for the round-level test (1 degree of freedom). With one round the session
 #: variance cannot be estimated and the caller falls back to the build-level methods.
@@ -117,7 +118,6 @@ def paired_t_p(differences: np.ndarray) -> np.ndarray:
     Zero spread gives p = 1 when every difference is 0 and p = 0 otherwise (the t statistic is infinite); fewer than
     `MIN_ROUNDS` differences give NaN.
     """
-    from scipy import stats
 
     differences = np.asarray(differences, float)
     count = np.sum(~np.isnan(differences), axis=-1)
@@ -145,7 +145,6 @@ def welch_p(a_values: Sequence[float], a_rounds: Sequence[int], b_values: Sequen
             b_rounds: Sequence[int]) -> float | None:
     """Welch's two-sample t-test on the log round medians of two runs (their rounds are not shared in time, so not
     paired); None with fewer than `MIN_ROUNDS` rounds on either side."""
-    from scipy import stats
 
     a = np.log([m for m in round_medians(a_values, a_rounds).values() if m > 0])
     b = np.log([m for m in round_medians(b_values, b_rounds).values() if m > 0])

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+from scipy import stats
+
 CONFIDENCE = 0.95
 #: Below this many samples per group the Mann–Whitney test cannot reach p < 0.05 (min two-sided p at 3 vs 3 is 0.1).
 MIN_N_TEST = 4
@@ -180,7 +183,6 @@ def seed_from(*parts: object) -> int:
 
 
 def _median_ratio_statistic(base, other, axis=-1):  # numpy arrays in, numpy array out (scipy's vectorized form)
-    import numpy as np
 
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.median(other, axis=axis) / np.median(base, axis=axis)
@@ -203,8 +205,6 @@ def ratio_ci(base: Sequence[float], other: Sequence[float], seed: int, confidenc
         return None
     if len(set(base)) == 1 and len(set(other)) == 1:
         return point, point
-    import numpy as np
-    from scipy import stats
 
     result = stats.bootstrap(
         (np.sort(np.asarray(base, float)), np.sort(np.asarray(other, float))), _median_ratio_statistic,
@@ -230,7 +230,6 @@ def mann_whitney_p(base: Sequence[float], other: Sequence[float]) -> float | Non
     pooled = [*base, *other]
     if len(set(pooled)) == 1:
         return 1.0
-    from scipy import stats
 
     splits = math.comb(len(pooled), len(base))
     if splits > EXACT_PERMUTATION_LIMIT:
@@ -254,7 +253,6 @@ def adjust_pvalues(p_values: Sequence[float | None]) -> list[float | None]:
     present = [p for p in p_values if p is not None]
     if not present:
         return [None] * len(p_values)
-    from scipy import stats
 
     adjusted = iter(float(q) for q in stats.false_discovery_control(present, method="bh"))
     return [None if p is None else next(adjusted) for p in p_values]

@@ -12,13 +12,11 @@ have ratio 1.0 and no interval, p-value or verdict: it is not compared with itse
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from harness.analysis import caveats, differences, growth, stats
-from harness.analysis import cells
+from harness.analysis import caveats, cells, differences, growth, stats
 from harness.analysis.caveats import Caveat
 from harness.errors import InputError
-from harness.results.reader import TOTAL, Cell, RunData, collect_cells, load_run, ordered_keys, scenario_names
+from harness.results.reader import TOTAL, Cell, RunData, collect_cells, ordered_keys, scenario_names
 
 #: Steps left out of geometric means, the default table and the plots: FROM only tags the base image (≈ 4 ms), so
 #: its ratio says nothing about the storage configuration but would weigh as much as any real step.

@@ -18,8 +18,8 @@ from harness.config.names import BUILDERS
 if TYPE_CHECKING:  # the docker SDK only when a build is made
     import docker
 
-    from harness.builders.timing import BuildTiming
-    from harness.engines.binaries import EngineBinaries
+    from harness.builders.timing import BuildTiming  # noqa: PLC0415 - the chooser imports only the backend it picks
+    from harness.engines.binaries import EngineBinaries  # noqa: PLC0415 - the chooser imports only the backend it picks
 
 
 
@@ -38,9 +38,9 @@ def builder_for(name: str, engine: EngineBinaries | None) -> Builder:
     Raises `EnvironmentNotAble` when the engine's docker CLI cannot do BuildKit builds.
     """
     if name == "classic":
-        from harness.builders.classic import ClassicBuilder
+        from harness.builders.classic import ClassicBuilder  # noqa: PLC0415 - the chooser imports only the backend it picks
         return ClassicBuilder()
     if name == "buildkit":
-        from harness.builders.buildkit import BuildKitBuilder, find_buildkit_cli
+        from harness.builders.buildkit import BuildKitBuilder, find_buildkit_cli  # noqa: PLC0415 - the chooser imports only the backend it picks
         return BuildKitBuilder(find_buildkit_cli(engine))
     raise ValueError(f"unknown builder {name!r} (known: {', '.join(BUILDERS)})")

@@ -20,15 +20,16 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import docker
 import docker.errors
 
-from harness.builders.timing import BuildTiming
 from harness.builders.buildkit_progress import aligned_with_dockerfile, steps_from_plain, steps_from_rawjson
+from harness.builders.timing import BuildTiming
 from harness.errors import EnvironmentNotAble
 
 if TYPE_CHECKING:

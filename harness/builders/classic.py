@@ -1,4 +1,4 @@
-"""The classic builder: the daemon's own builder through the API, timed from its streamed progress (harness.builders.timing)."""
+"""The classic builder: the daemon's own builder through the API, timed from its streamed progress (timing.py)."""
 
 from __future__ import annotations
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import http.client
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 import docker
 import docker.errors

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from harness.analysis.compare import load_comparison
-    from harness.export.views import render_comparison
     from harness.errors import InputError
+    from harness.export.views import render_comparison
 
     check_thresholds(args)
     if args.fail_above is not None and args.fail_above < 0:

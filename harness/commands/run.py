@@ -52,10 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.measure.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
-    from harness.results.writer import RunDirectory
     from harness.measure.facts import machine_facts
+    from harness.measure.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
     from harness.measure.runner import Runner, check_selection
+    from harness.results.writer import RunDirectory
 
     matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
     matrix = dataclasses.replace(matrix, profile=True) if args.profile else matrix

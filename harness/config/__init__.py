@@ -6,8 +6,24 @@ checking each value against limits.py; model.py holds the types the rest of the 
 
 from harness.config.limits import MAX_REPETITIONS, PARAMETER_BOUNDS
 from harness.config.matrix import DEFAULT_ROUNDS, default_rounds, load_matrix, with_control
-from harness.config.model import (WORKLOAD_KINDS, BaseTree, Engine, Expect, Host, LocalHost, Matrix, OverlayKnobs,
-                                  Payload, Repetitions, Scenario, SshHost, Storage, UserBuild, VagrantHost, Workload)
+from harness.config.model import (
+                                  WORKLOAD_KINDS,
+                                  BaseTree,
+                                  Engine,
+                                  Expect,
+                                  Host,
+                                  LocalHost,
+                                  Matrix,
+                                  OverlayKnobs,
+                                  Payload,
+                                  Repetitions,
+                                  Scenario,
+                                  SshHost,
+                                  Storage,
+                                  UserBuild,
+                                  VagrantHost,
+                                  Workload,
+)
 from harness.config.scenario import has_containerd_store, load_scenario
 from harness.config.workload import load_workload
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -180,7 +181,7 @@ class Section:
             raise self.doc.error(path, complaint)
         return value
 
-    def section(self, key: str, required: bool = False) -> "Section":
+    def section(self, key: str, required: bool = False) -> Section:
         self.taken.add(key)
         if key not in self.value or self.value[key] is None:
             if required:

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 from harness.config import Engine
 from harness.engines.binaries import EngineBinaries
-
+from harness.engines.packages import upstream_version
 
 
 def resolve_engine(engine: Engine) -> EngineBinaries:
     """The binaries for `engine`, fetching a pinned one into the cache first if it is not there yet."""
     if engine.source == "debian":
-        from harness.engines.debian import resolve_debian
+        from harness.engines.debian import resolve_debian  # noqa: PLC0415 - the chooser imports only the backend it picks
         return resolve_debian(engine)
     if engine.source == "static":
-        from harness.engines.static import resolve_static
+        from harness.engines.static import resolve_static  # noqa: PLC0415 - the chooser imports only the backend it picks
         return resolve_static(engine)
-    from harness.engines.system import resolve_system
+    from harness.engines.system import resolve_system  # noqa: PLC0415 - the chooser imports only the backend it picks
     return resolve_system(engine)
 
 
 def version_matches(pinned: str, reported: str) -> bool:
     """Does the daemon's version ("28.5.2+dfsg4", "26.1.5") satisfy the pinned one ("28.5.2", or a prefix "28.5")?"""
-    from harness.engines.packages import upstream_version
     upstream = upstream_version(reported)
     return upstream.split(".")[:len(pinned.split("."))] == pinned.split(".")

@@ -1,4 +1,4 @@
-"""JSON: the object of the DESIGN.md contract ({"run_id", "baseline", "rows": [...]} plus added keys), indented,
+"""JSON: the object of the contract of docs/design.md ({"run_id", "baseline", "rows": [...]} plus added keys), indented,
 with NaN or infinities (never valid JSON) written as null."""
 
 from __future__ import annotations

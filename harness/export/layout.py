@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from harness import SCHEMA_VERSION
-
 from harness.analysis import stats
 from harness.analysis.caveats import KINDS, Caveat
+from harness.analysis.growth import fit_records
+from harness.analysis.summary import Row, Summary
 from harness.export import numbers
 from harness.export.document import DisplayRow, Notice, Section, TableDoc
 from harness.export.layout_growth import growth_blocks
-from harness.analysis.growth import fit_records
-from harness.analysis.summary import Row, Summary
 
 SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", "ratio 95% CI",
                    "p_adj")
@@ -253,7 +252,7 @@ def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
 
 
 def summary_payload(summary: Summary) -> dict:
-    """The DESIGN.md JSON object: run_id, baseline, noise, headlines, rows (plus geomean, warnings, notes, methods)."""
+    """The JSON object of the contract (docs/design.md): run_id, baseline, noise, headlines, rows, and more."""
     return {
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
         "alpha": summary.alpha, "noise": noise_record(summary.noise), "control": summary.control,

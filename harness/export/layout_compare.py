@@ -4,13 +4,23 @@ significant, as benchstat prints it)."""
 from __future__ import annotations
 
 from harness import SCHEMA_VERSION
-
 from harness.analysis import stats
 from harness.analysis.compare import CompareRow, RunComparison
 from harness.export import numbers
 from harness.export.document import DisplayRow, Section, TableDoc
-from harness.export.layout import (geomean_cells, geomean_title, caveat_records, geomean_records, grouped, headline_records,
-                                   headline_text, marked_ratio, methods, noise_record, notices)
+from harness.export.layout import (
+    caveat_records,
+    geomean_cells,
+    geomean_records,
+    geomean_title,
+    grouped,
+    headline_records,
+    headline_text,
+    marked_ratio,
+    methods,
+    noise_record,
+    notices,
+)
 
 HEADERS = ("step", "instruction", "scenario", "n A", "median A s", "n B", "median B s", "delta", "delta 95% CI",
            "p_adj")

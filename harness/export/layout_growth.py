@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.analysis.growth import PER, Fit
 from harness.export import numbers
 from harness.export.document import Block
-from harness.analysis.growth import PER, Fit
 
 PER_TEXT = f"{PER:,}".replace(",", " ")
 HEADERS = ("workload", "param", "step", "scenario", "sizes", f"s per {PER_TEXT}", "95% CI", "R²", "model")

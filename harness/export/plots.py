@@ -12,10 +12,17 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator
+
 from harness.analysis import stats
 from harness.analysis.growth import Fit
-from harness.results.reader import TOTAL
 from harness.analysis.summary import Row, Summary
+from harness.export import numbers
+from harness.results.reader import TOTAL
 
 COLUMNS = 3
 #: The noise floor is shaded around 1× in the ratio plot.
@@ -25,13 +32,11 @@ LABEL_WIDTH = 15
 
 
 def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
 
 
 def _colours(names: Sequence[str]) -> dict[str, str]:
-    from matplotlib import colormaps
 
     palette = colormaps["tab10"].colors
     return {name: palette[index % len(palette)] for index, name in enumerate(names)}
@@ -86,7 +91,6 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
     """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
     far from 1×); a filled marker is a significant difference, a hollow one is not, and a grey cross is a cell
     without an interval (too few samples or rounds)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
 
     compared = [row for row in rows if not row.is_baseline and row.ratio is not None and not row.is_setup]
     labels = [f"{_step_title(row)} ·\n{wrapped(row.scenario, 40)}" for row in compared]
@@ -119,7 +123,6 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
 
 def save(figure, out_dir: Path, stem: str) -> list[Path]:
     """Write `figure` as out_dir/stem.png and .svg without timestamps; returns the paths."""
-    import matplotlib
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
@@ -195,7 +198,6 @@ def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
 
 
 def _draw_growth(axes, fit: Fit, colour) -> None:
-    import numpy as np
 
     for point in fit.points:
         low, high = point.ci_low_s, point.ci_high_s
@@ -214,7 +216,6 @@ def _draw_growth(axes, fit: Fit, colour) -> None:
 
 def growth_cost(fit: Fit) -> str:
     """`0.147 s per 1 000 files_in_base [0.142, 0.155]`."""
-    from harness.export import numbers
 
     return f"{numbers.seconds(fit.slope_s_per_1000)} s per 1 000 {fit.param} " \
            f"{numbers.seconds_interval(fit.slope_ci_low, fit.slope_ci_high)}".rstrip()

@@ -14,10 +14,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.analysis import stats
-from harness.errors import InputError
-from harness.results.reader import TOTAL, RunData, load_run
+from harness import export
+from harness.analysis import growth, stats
 from harness.analysis.summary import Summary, summarize
+from harness.errors import InputError
+from harness.export import plots
+from harness.export.layout import headline_text, noise_sentence, summary_doc
+from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
+from harness.results.reader import TOTAL, RunData, load_run
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,6 @@ class ReportFiles:
 def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | None = None, *,
                  alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE) -> ReportFiles:
     """Write report.md, plots/ and summary.{csv,json} to `out_dir` (default RUN_DIR/report)."""
-    from harness import export
-    from harness.export import plots
-    from harness.export.layout import summary_doc
 
     run = load_run(Path(run_dir))
     if not run.manifest:
@@ -93,7 +94,6 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
 def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
     """Per swept curve: its figure, then per scenario the fitted cost per 1 000 with its interval, for the whole
     build and the step that grows most (the figure's panels), and what the fit says about itself."""
-    from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
 
     if not summary.growth:
         return []
@@ -123,7 +123,6 @@ def growth_bullet(fit, cost) -> str:
 
 def growth_methods(summary: Summary) -> list[str]:
     """How the growth lines were fitted (runs with a sweep only)."""
-    from harness.analysis import growth
 
     if not summary.growth:
         return []
@@ -202,7 +201,6 @@ def observer_methods(manifest: dict, summary: Summary) -> list[str]:
 
 def _headline_lines(summary: Summary) -> list[str]:
     """The verdicts a reader quotes, and the noise floor they were judged against, before any table."""
-    from harness.export.layout import headline_text, noise_sentence
 
     several = len({h.workload for h in summary.headlines}) > 1
     found = [f"- {headline_text(h, summary.noise, several)}" for h in summary.headlines]
@@ -211,7 +209,6 @@ def _headline_lines(summary: Summary) -> list[str]:
 
 def methods_lines(summary: Summary) -> list[str]:
     """The methods section: what was measured, how intervals, tests and verdicts are made, and their assumptions."""
-    from harness.export.layout import noise_sentence
 
     lines = [
         "- Samples: every non-warmup repetition of every build step (no cache), timed from the builder's step "

@@ -4,8 +4,11 @@ drops the doc's optional columns until it fits; --wide keeps every column."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import textwrap
+
+from tabulate import tabulate
 
 from harness.export.document import Section, TableDoc
 
@@ -46,7 +49,6 @@ def fitted(doc: TableDoc, width: int) -> TableDoc:
 
 
 def without_columns(doc: TableDoc, dropped: set[int]) -> TableDoc:
-    import dataclasses
 
     if not dropped:
         return doc
@@ -74,7 +76,6 @@ def section_lines(doc: TableDoc, section: Section) -> list[str]:
 
 def tabulated(headers, numeric, rows) -> list[str]:
     """tabulate's "simple" table: numbers right-aligned, text left, cells taken as they are."""
-    from tabulate import tabulate
 
     aligns = ["right" if number else "left" for number in numeric]
     text = tabulate(rows, headers=headers, tablefmt="simple", colalign=aligns, disable_numparse=True)

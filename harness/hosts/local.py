@@ -28,9 +28,9 @@ from harness.errors import EnvironmentNotAble, HarnessError, ScenarioSkipped
 from harness.hosts.api import client_api_version, ping
 from harness.machine.knobs import apply_knobs, read_overlay_parameters, restore_knobs
 from harness.machine.ledger import Ledger
-from harness.machine.workspace import teardown_workspace
-from harness.machine.loopfs import mount_loop_filesystem, unmount_loop_filesystem, unmount_under
+from harness.machine.loopfs import mount_loop_filesystem
 from harness.machine.processes import command_line, processes_referencing, stop_process, stop_processes_referencing
+from harness.machine.workspace import teardown_workspace
 
 READY_DEADLINE_S = 60.0
 POLL_INTERVAL_S = 0.1

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from harness.machine.knobs import parameters_dir, restore_knob
 from harness.machine.ledger import Ledger, abandoned_ledgers, untrusted_entries
-from harness.machine.workspace import teardown_workspace
 from harness.machine.processes import command_line, stop_process
+from harness.machine.workspace import teardown_workspace
 
 
 def clean_abandoned() -> list[str]:

@@ -1,6 +1,6 @@
 """Overlay module parameters: machine-wide, so set them only for our daemon's start and always put them back.
 
-dockerd probes native-diff support once at start (FACTS.md), so a value written before the start holds for the
+dockerd probes native-diff support once at start (docs/facts.md), so a value written before the start holds for the
 daemon's life; the original is restored after it stops. The ledger keeps the original so a SIGKILLed run can be
 repaired by `harness cleanup`.
 """

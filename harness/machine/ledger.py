@@ -17,9 +17,10 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.errors import EnvironmentNotAble
@@ -84,12 +85,12 @@ class Ledger:
         self.problem: str | None = None
 
     @classmethod
-    def for_this_process(cls) -> "Ledger":
+    def for_this_process(cls) -> Ledger:
         pid, started = os.getpid(), process_start(os.getpid())
         return cls(private_state_dir() / f"run-{pid}-{started}.json", pid, started)
 
     @classmethod
-    def read(cls, path: Path) -> "Ledger":
+    def read(cls, path: Path) -> Ledger:
         """A ledger from its file; one that cannot be read carries the problem and no entries."""
         ledger = cls(path, int(LEDGER_NAME.fullmatch(path.name).group(1)) if LEDGER_NAME.fullmatch(path.name) else None)
         try:

@@ -7,8 +7,9 @@ never settle, yet it does not move the total). Each decision is written to the m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from statistics import median
-from typing import Any, Iterable
+from typing import Any
 
 from harness.config import Repetitions
 from harness.measure.plan import PlannedBuild

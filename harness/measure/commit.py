@@ -12,17 +12,18 @@ as for builds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 import docker
 import docker.errors
 
 from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, StepTiming
 from harness.config import Workload
-from harness.results.masking import mask_text
 from harness.measure.tarstream import TarWriter
 from harness.measure.workloads import PreparedWorkload, add_payload
+from harness.results.masking import mask_text
 
 #: The part of a failed command's output kept in its error (the whole output is in the build log).
 OUTPUT_TAIL = 400

@@ -11,8 +11,9 @@ seeded random order, so drift within it spreads over builders and workloads alik
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -32,7 +33,7 @@ class TerminalProgress:
         self.began = self.last = 0.0
 
     @classmethod
-    def for_run(cls, matrix: Matrix, only: tuple[str, ...], results: Path) -> "TerminalProgress":
+    def for_run(cls, matrix: Matrix, only: tuple[str, ...], results: Path) -> TerminalProgress:
         """Progress whose first estimate comes from earlier runs of `matrix` in `results` (or the rough table)."""
         scenarios = [s for s in matrix.scenarios if not only or s.name in only]
         return cls(RemainingTime([s.name for s in scenarios], first_guess(matrix, scenarios, results)))

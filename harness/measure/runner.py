@@ -19,30 +19,45 @@ import math
 import signal
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
-from harness.measure.adaptive import next_adaptive_builds
-from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, remove_image
 from harness.builders import Builder, builder_for
-from harness.measure.commit import timed_commit
+from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, remove_image
 from harness.config import Matrix, Scenario, with_control
-from harness.observe.diagnose import diagnose
 from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError, ScenarioSkipped
-from harness.measure.facts import docker_facts
 from harness.hosts import DockerHost, host_for
 from harness.hosts.api import ping
+from harness.measure.adaptive import next_adaptive_builds
+from harness.measure.commit import timed_commit
+from harness.measure.facts import docker_facts
+from harness.measure.plan import (
+    PlannedBuild,
+    completed_builds,
+    plan_from_manifest,
+    plan_order,
+    scenario_order,
+    sessions_of,
+)
+from harness.measure.verify import expectation_mismatches
+from harness.measure.workloads import (
+    PreparedWorkload,
+    base_tag,
+    build_args,
+    build_tag,
+    import_base,
+    user_build_record,
+    write_context,
+)
 from harness.observe import DEFAULT_INTERVAL_S, Observation, observing
+from harness.observe.diagnose import diagnose
 from harness.observe.flamegraph import read_folded, write_flame_graph
 from harness.observe.record import ObservedBuild, observed_build
-from harness.measure.plan import (PlannedBuild, completed_builds, plan_from_manifest, plan_order, reps_per_round,
-                          scenario_order, sessions_of)
 from harness.results.writer import RunDirectory, Sample, utc_now
-from harness.measure.verify import expectation_mismatches
-from harness.measure.workloads import (PreparedWorkload, base_tag, build_args, build_tag, import_base, user_build_record,
-                               write_context)
+
 
 class Progress(Protocol):
     """Where the runner reports what it does; the CLI draws it (a bar and notes on stderr)."""
@@ -407,8 +422,9 @@ class Runner:
 
 
 def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming,
-               observed: ObservedBuild = ObservedBuild()) -> list[Sample]:
+               observed: ObservedBuild | None = None) -> list[Sample]:
     """The step lines and the build line of one build, in the samples.jsonl contract."""
+    observed = observed or ObservedBuild()
     ended = utc_now()
     common = dict(run_id=run_id, scenario=planned.scenario, workload=planned.workload, rep=planned.rep,
                   warmup=planned.warmup, ended_at=ended, round=planned.round, builder=planned.builder)

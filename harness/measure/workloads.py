@@ -17,9 +17,10 @@ import stat
 import subprocess
 import tarfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import docker
 

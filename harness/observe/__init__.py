@@ -17,10 +17,11 @@ end of an SSH forward alike, and a failing observer never fails the build (its `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.observe.events import EventRecorder, StepPhases, step_phases
 from harness.observe.pprof import GoroutineSampler, StepProfile, profile_steps, read_samples

@@ -19,10 +19,11 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.hosts.api import UnixHTTPConnection
 
@@ -41,7 +42,7 @@ class DaemonEvent:
     container: str
 
     @classmethod
-    def from_message(cls, message: dict[str, Any], arrived_ns: int) -> "DaemonEvent | None":
+    def from_message(cls, message: dict[str, Any], arrived_ns: int) -> DaemonEvent | None:
         if message.get("Type") != "container" or "timeNano" not in message:
             return None
         actor = message.get("Actor") or {}
@@ -87,7 +88,7 @@ class EventRecorder:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    def __enter__(self) -> "EventRecorder":
+    def __enter__(self) -> EventRecorder:
         """Subscribe; a daemon that refuses leaves `error` set and no events, never a failed build."""
         self._connection = UnixHTTPConnection(self.socket_path, self.timeout_s)
         try:

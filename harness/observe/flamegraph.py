@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.observe.pprof import Sample, frame_class
 
@@ -59,7 +60,7 @@ def read_folded(path: Path) -> Counter[str]:
 @dataclass
 class _Node:
     count: int = 0
-    children: dict[str, "_Node"] = field(default_factory=dict)
+    children: dict[str, _Node] = field(default_factory=dict)
 
 
 def render_svg(folded: Counter[str], title: str) -> str:

@@ -18,10 +18,11 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from harness.hosts.api import UnixHTTPConnection
 from harness.results.writer import DIFF_CLASSES
@@ -169,7 +170,7 @@ class GoroutineSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pprof-sampler", daemon=True)
 
-    def __enter__(self) -> "GoroutineSampler":
+    def __enter__(self) -> GoroutineSampler:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._thread.start()
         return self

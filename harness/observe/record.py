@@ -9,8 +9,9 @@ its error for the build log and `None` fields.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from harness.observe import Observation
 from harness.observe.events import StepPhases

@@ -122,7 +122,8 @@ def _parse_sample(record: object, where: str) -> Sample:
         step = record.get("step") if kind == "step" else None
         return Sample(
             run_id=str(record.get("run_id", "")), ended_at=str(record.get("ended_at", "")),
-            schema=int(record.get("schema", SCHEMA_VERSION)), scenario=str(record["scenario"]), workload=str(record["workload"]), rep=int(record["rep"]),
+            schema=int(record.get("schema", SCHEMA_VERSION)), scenario=str(record["scenario"]),
+            workload=str(record["workload"]), rep=int(record["rep"]),
             warmup=bool(record["warmup"]), kind=kind, step=None if step is None else int(step),
             instruction=record.get("instruction"), text=record.get("text"), seconds=float(record["seconds"]),
             ok=bool(record["ok"]), error=record.get("error"), round=int(record.get("round", 1)),

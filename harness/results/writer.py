@@ -15,10 +15,11 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from harness import SCHEMA_VERSION, __version__
 from harness.config import Matrix, Workload
@@ -33,7 +34,7 @@ DIFF_CLASSES = ("naive-diff", "native-diff")
 
 @dataclass(frozen=True)
 class Sample:
-    """One line of samples.jsonl (the DESIGN.md contract)."""
+    """One line of samples.jsonl (the contract of docs/design.md)."""
 
     run_id: str
     scenario: str
@@ -58,7 +59,7 @@ class Sample:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RunDirectory:
@@ -71,9 +72,9 @@ class RunDirectory:
         return self.path.name
 
     @classmethod
-    def create(cls, results_root: Path, matrix: Matrix, command: list[str], host: dict[str, Any]) -> "RunDirectory":
+    def create(cls, results_root: Path, matrix: Matrix, command: list[str], host: dict[str, Any]) -> RunDirectory:
         """A new, uniquely named run directory with a copy of every input file and a first manifest."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         base = f"{stamp}-{matrix.file.stem}"
         path, suffix = results_root / base, 1
         while path.exists():
@@ -91,7 +92,7 @@ class RunDirectory:
         return run
 
     @classmethod
-    def open(cls, path: Path) -> "RunDirectory":
+    def open(cls, path: Path) -> RunDirectory:
         if not (path / MANIFEST).is_file():
             raise InputError(f"{path} is not a run directory (no {MANIFEST}); pass the directory `harness run` printed")
         run = cls(path)

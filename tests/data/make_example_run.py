@@ -1,6 +1,6 @@
 """Regenerate tests/data/example-run/ and example-run-after/, the checked-in run directories behind the goldens.
 
-The timings are synthetic but shaped like the measurements in FACTS.md (a 20 000-file base image; native-diff
+The timings are synthetic but shaped like the measurements in docs/facts.md (a 20 000-file base image; native-diff
 overlay2 ≈ 0.2–0.4 s per layer, naive diff ≈ 1.3–1.6 s with its whole-second floor, vfs ≈ 3.5 s copying the tree).
 The run has the design the analysis expects: 5 rounds of 2 measured builds per scenario (10 in all), the scenarios
 interleaved in a seeded order per round, every daemon session with its own multiplicative offset (σ = 2 %) on top
@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -41,9 +41,9 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("example-run", "20261127T101500Z-example", datetime(2026, 11, 27, 10, 15, tzinfo=timezone.utc),
+    Variant("example-run", "20261127T101500Z-example", datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
             20261127, "6.18.0-1-amd64", 1.0, True),
-    Variant("example-run-after", "20261204T091000Z-example", datetime(2026, 12, 4, 9, 10, tzinfo=timezone.utc),
+    Variant("example-run-after", "20261204T091000Z-example", datetime(2026, 12, 4, 9, 10, tzinfo=UTC),
             20261204, "6.19.0-1-amd64", 0.85, False),
 )
 REPS, WARMUP, ROUNDS = 10, 1, 5

@@ -8,14 +8,14 @@ rawjson path runs Docker 28.5.2's own CLI and buildx, resolved like any pinned e
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from harness.builders.timing import BuildTiming, remove_image
 from harness.builders import builder_for
 from harness.builders.buildkit import BuildKitBuilder, BuildKitCli
+from harness.builders.timing import BuildTiming, remove_image
 from harness.config import BaseTree, Engine, Payload, Workload, load_scenario
 from harness.engines import resolve_engine
 from harness.errors import EnvironmentNotAble
@@ -114,7 +114,7 @@ def test_rawjson_through_buildx_times_steps_from_buildkits_own_timestamps(daemon
 
 
 def test_a_cli_without_buildkit_is_an_environment_error_with_exit_3() -> None:
-    modern = Path("/usr/local/bin/docker")  # a 28.x client without buildx on this machine (FACTS.md)
+    modern = Path("/usr/local/bin/docker")  # a 28.x client without buildx on this machine (docs/facts.md)
     if not modern.is_file():
         pytest.skip("needs a docker CLI ≥ 23 without buildx at /usr/local/bin/docker")
 

@@ -13,22 +13,22 @@ import dataclasses
 import io
 import statistics
 import tarfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import docker
 import docker.errors
 import pytest
 
 from harness.builders.timing import remove_image
-from harness.measure.commit import timed_commit
 from harness.config import BaseTree, Payload, Workload, load_matrix, load_scenario
 from harness.hosts.local import LocalDaemon
+from harness.measure.commit import timed_commit
 from harness.measure.facts import machine_facts
-from harness.results.writer import RunDirectory
 from harness.measure.runner import Runner
 from harness.measure.workloads import PreparedWorkload, base_tag, build_tag, import_base, write_context
+from harness.results.writer import RunDirectory
 from tests.conftest import REPO, Quiet
 from tests.integration.conftest import Harness, matrix_with, samples_of
 

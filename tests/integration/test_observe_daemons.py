@@ -7,19 +7,18 @@ builds a seed-like workload (a 10 000-file base; RUN, COPY, RUN) a few times wit
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from collections import Counter
 
 import pytest
 
 from harness.builders.timing import remove_image, timed_build
 from harness.config import BaseTree, Payload, Workload, load_scenario
 from harness.hosts.local import LocalDaemon
+from harness.measure.workloads import build_tag, import_base, write_context
 from harness.observe import observing
 from harness.observe.flamegraph import folded_stacks, read_folded, render_svg, write_folded
 from harness.observe.pprof import read_samples
-from harness.measure.workloads import build_tag, import_base, write_context
 from tests.conftest import REPO
 from tests.integration.conftest import Harness
 

@@ -3,8 +3,8 @@ a loopback sshd, observed on the forward's local end."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -12,10 +12,9 @@ from harness.builders.timing import remove_image, timed_build
 from harness.config import BaseTree, Payload, Workload
 from harness.hosts.ssh import SshDockerHost
 from harness.hosts.vagrant import ssh_config_target
-from harness.observe import observing
 from harness.measure.workloads import build_tag, import_base, write_context
-from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
-                                            remote_socket, sshd)
+from harness.observe import observing
+from tests.integration.ssh_fixtures import LoopbackSshd, checked_root, private_state_dir, remote_socket, sshd  # noqa: F401
 from tests.integration.test_ssh_tunnel import ssh_scenario
 
 pytestmark = pytest.mark.integration

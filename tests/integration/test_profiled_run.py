@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO
-
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
 
 pytestmark = pytest.mark.integration

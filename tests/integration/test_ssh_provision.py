@@ -10,8 +10,8 @@ test_provision_scripts.py, and in VMs).
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -19,8 +19,7 @@ from harness.config import load_scenario
 from harness.errors import EnvironmentNotAble
 from harness.hosts.ssh import REBOOT_MARKER, SshDockerHost, provision, provision_env
 from harness.hosts.vagrant import ssh_config_target
-from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
-                                            remote_socket, sshd)
+from tests.integration.ssh_fixtures import LoopbackSshd, checked_root, private_state_dir, remote_socket, sshd  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import shutil
 import stat
 import tarfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -19,8 +19,14 @@ from harness.hosts import host_for
 from harness.hosts.api import client_api_version
 from harness.hosts.ssh import SshDockerHost
 from harness.hosts.vagrant import VagrantDockerHost, ssh_config_target
-from tests.integration.ssh_fixtures import (LoopbackSshd, checked_root, private_state_dir,  # noqa: F401
-                                            refusal_of, remote_socket, sshd)
+from tests.integration.ssh_fixtures import (  # noqa: F401
+    LoopbackSshd,
+    checked_root,
+    private_state_dir,
+    refusal_of,
+    remote_socket,
+    sshd,
+)
 
 pytestmark = pytest.mark.integration
 

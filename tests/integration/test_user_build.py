@@ -17,9 +17,9 @@ from harness.builders.timing import remove_image
 from harness.config import BaseTree, Payload, UserBuild, Workload, load_matrix, load_scenario
 from harness.hosts.local import LocalDaemon
 from harness.measure.facts import machine_facts
-from harness.results.writer import RunDirectory
 from harness.measure.runner import Runner
 from harness.measure.workloads import base_tag, build_args, build_tag, import_base, write_context
+from harness.results.writer import RunDirectory
 from tests.conftest import REPO, Quiet, write_tree
 from tests.integration.conftest import Harness, manifest_of, matrix_with, run_dir_of, samples_of
 

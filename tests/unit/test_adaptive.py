@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.measure.adaptive import next_adaptive_builds
 from harness.config import Repetitions
+from harness.measure.adaptive import next_adaptive_builds
 
 
 def builds(values: list[float], scenario: str = "s", workload: str = "w", first_rep: int = 2) -> list[dict]:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from harness.analysis.compare import compare_runs
+from harness.analysis.summary import summarize
 from harness.export.layout import summary_doc
 from harness.results.reader import TOTAL, collect_cells, load_run
-from harness.analysis.summary import summarize
 
 #: Medians per (scenario, builder) and step: BuildKit is faster overall but its naive EXPORT is slow, and native's
 #: EXPORT takes no time at all (BuildKit's plain progress reports 0.0 s for an export it did not have to do).

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness import config
-from harness.config import matrix as matrix_loader
 from harness.config import load_matrix
+from harness.config import matrix as matrix_loader
 from harness.errors import InputError
 from tests.conftest import write_tree
 

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.builders.buildkit_progress import (
+    CACHED_ERROR,
+    _ns,
+    aligned_with_dockerfile,
+    steps_from_plain,
+    steps_from_rawjson,
+)
 from harness.builders.timing import timings_from_stream
-from harness.builders.buildkit_progress import (CACHED_ERROR, _ns, aligned_with_dockerfile, steps_from_plain,
-                                                steps_from_rawjson)
 
 DATA = Path(__file__).parents[1] / "data" / "buildkit"
 RAWJSON = ("rawjson-0.29.1-on-20.10", "rawjson-0.13.1-on-20.10", "rawjson-0.29.1-on-28.5.2")

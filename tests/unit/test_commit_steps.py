@@ -12,9 +12,16 @@ import docker
 import pytest
 
 from harness.builders.timing import StepTiming
-from harness.measure.commit import (StepFailed, command_failure, commit_timing, payload_archive, step_texts, timed_commit,
-                            timed_step)
 from harness.config import BaseTree, Payload, Workload
+from harness.measure.commit import (
+    StepFailed,
+    command_failure,
+    commit_timing,
+    payload_archive,
+    step_texts,
+    timed_commit,
+    timed_step,
+)
 from harness.measure.workloads import PreparedWorkload, base_tag, build_tag, write_context
 
 WORKLOAD = Workload("commit-small", "a commit", BaseTree(files=10, directories=2), Payload(files=3, file_size=64), (),

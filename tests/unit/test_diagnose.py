@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe.diagnose import MODPROBE_LINE, diagnose, has_problems
 from harness.doctor import Check, matrix_readiness
+from harness.observe.diagnose import MODPROBE_LINE, diagnose, has_problems
 from tests.conftest import REPO, write_tree
 
 
@@ -89,8 +89,7 @@ def test_btrfs_is_noted_as_a_naive_differ_but_not_as_wrong() -> None:
 def test_readiness_asks_device_mapper_only_of_devicemapper_scenarios(matrix_dir: Path, monkeypatch) -> None:
     write_tree(matrix_dir, {"scenarios/dm.yaml": "host: {type: local}\nstorage: {driver: devicemapper}\n",
                             "m.yaml": "scenarios: [native, dm]\nworkloads: [tiny]\n"})
-    from harness import config
-    from harness import doctor
+    from harness import config, doctor
 
     checks = [Check(name, name != "device-mapper", "here") for name in
               ("root", "dockerd", "static busybox", "no leftovers", "device-mapper", "overlay module")]
@@ -108,7 +107,7 @@ def test_doctor_matrix_on_this_machine_skips_rather_than_fails_for_device_mapper
                              "--format", "json"], capture_output=True, text=True, cwd=REPO, env=state)
     report = {entry["scenario"]: entry for entry in json.loads(result.stdout)["scenarios"]}
     if "device-mapper" in Path("/proc/devices").read_text():
-        pytest.skip("this machine has device-mapper: nothing to skip")  # not on this project's machines (FACTS.md)
+        pytest.skip("this machine has device-mapper: nothing to skip")  # not on this project's machines (docs/facts.md)
     assert report["dm"]["skipped"] and report["dm"]["needs"][0]["id"] == "device-mapper"
     assert result.returncode == (0 if report["native"]["ready"] else 1), result.stderr
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import growth_runs
 import pytest
 from jsonschema import Draft202012Validator
 
-import growth_runs
 from harness.analysis import growth
-from harness.results.reader import collect_cells, load_run, scenario_names
 from harness.export.views import render_run_summary
+from harness.results.reader import collect_cells, load_run, scenario_names
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "summary.schema.json"
 SCENARIOS = list(growth_runs.CURVES)

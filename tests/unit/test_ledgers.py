@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.machine.cleanup import clean_abandoned
 from harness.errors import EnvironmentNotAble
+from harness.machine.cleanup import clean_abandoned
 from harness.machine.ledger import Ledger, abandoned_ledgers, process_start, untrusted_entries
 
 PARAMETERS = Path("/sys/module/overlay/parameters")

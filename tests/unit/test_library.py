@@ -12,9 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from harness.config import PARAMETER_BOUNDS, BaseTree, Payload, load_matrix, load_workload
-from harness.results.writer import new_manifest
-from harness.export.views import render_run_summary
 from harness.config.sweeps import PARAMETERS, cell_count, cell_name, expand, substitute, unknown_placeholders
+from harness.export.views import render_run_summary
+from harness.results.writer import new_manifest
 from tests.conftest import REPO, write_tree
 
 LIBRARY = sorted((REPO / "workloads").glob("*.yaml"))

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.analysis.summary import summarize
 from harness.builders.timing import BuildTiming, StepTiming
 from harness.config import load_matrix
 from harness.errors import InputError
-from harness.observe.record import ObservedBuild
-from harness.measure.plan import PlannedBuild
 from harness.export.report import write_report
-from harness.results.reader import load_run
+from harness.measure.plan import PlannedBuild
 from harness.measure.runner import samples_of
-from harness.analysis.summary import summarize
+from harness.observe.record import ObservedBuild
+from harness.results.reader import load_run
 from tests.conftest import write_tree
 
 MANIFEST = {"schema": 2, "run_id": "r1", "baseline": "native", "status": "complete", "rounds": 1,

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.measure.plan import (completed_builds, plan_from_manifest, plan_order, reps_per_round, scenario_order,
-                          sessions_of)
+from harness.measure.plan import (
+    completed_builds,
+    plan_from_manifest,
+    plan_order,
+    reps_per_round,
+    scenario_order,
+    sessions_of,
+)
 
 
 def test_the_same_seed_gives_the_same_order_and_another_seed_another() -> None:

@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROVISION = REPO / "provision"
 SCRIPTS = sorted(PROVISION.glob("*.sh"))
 OTHER_SCRIPTS = [REPO / ".ci" / "run", REPO / "scripts" / "ensure-packages", REPO / "scripts" / "run-matrix",
-                 *(p for p in sorted((REPO / "tests" / "vm").iterdir()) if p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
+                 *(p for p in sorted((REPO / "tests" / "vm").iterdir())
+                   if p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
 
 
 def test_there_are_provisioning_scripts_in_order() -> None:

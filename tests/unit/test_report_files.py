@@ -74,9 +74,9 @@ def test_plot_labels_wrap_instead_of_being_cut() -> None:
 def test_ratio_plot_names_its_baseline_and_marks_cells_without_an_interval() -> None:
     import dataclasses
 
+    from harness.analysis.summary import summarize
     from harness.export.plots import ratio_figure
     from harness.results.reader import load_run
-    from harness.analysis.summary import summarize
 
     summary = summarize(load_run(EXAMPLE))
     rows = [row for row in summary.rows if not row.is_setup]

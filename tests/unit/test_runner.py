@@ -7,10 +7,10 @@ and test_rounds.py.
 from __future__ import annotations
 
 import errno
-
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests.exceptions

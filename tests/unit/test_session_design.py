@@ -1,6 +1,6 @@
 """Simulated matrices: with per-session drift, identical scenarios must not read as different (the proof of issue 8).
 
-Model (multiplicative, as FACTS.md shows drift on this machine): every daemon session of a scenario gets its own
+Model (multiplicative, as docs/facts.md shows drift on this machine): every daemon session of a scenario gets its own
 offset exp(N(0, σ = 2 %)), shared by all steps of its builds; every build step adds lognormal noise of 3 %; the
 whole build is the sum of the steps plus a fixed overhead. A matrix has a baseline and two identical scenarios,
 4 steps + the whole build: 10 compared cells.

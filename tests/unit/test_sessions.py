@@ -1,4 +1,4 @@
-"""Round-level statistics (harness.analysis.sessions, harness.analysis.differences): by hand where possible, and what a run without
+"""Round-level statistics (analysis/sessions.py, analysis/differences.py): by hand where possible, and what a run without
 rounds (schema 1) gets instead."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from scipy import stats as scipy_stats
 
 from harness.analysis import differences, sessions, stats
-from harness.results.reader import Cell, load_run
-from harness.export.views import render_run_summary
 from harness.analysis.summary import summarize
+from harness.export.views import render_run_summary
+from harness.results.reader import Cell, load_run
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example-run"
 

@@ -29,7 +29,8 @@ def test_order_statistic_rank_matches_hand_worked_binomial_tails(n: int, rank: i
 @pytest.mark.parametrize("n", range(1, 60))
 def test_rank_is_the_largest_that_keeps_95_percent_coverage(n: int) -> None:
     rank = stats.order_statistic_rank(n)
-    coverage = (lambda r: 1 - 2 * sp.binom.cdf(r - 1, n, 0.5))
+    def coverage(r: int) -> float:
+        return 1 - 2 * sp.binom.cdf(r - 1, n, 0.5)
     if rank is None:
         assert coverage(1) < 0.95
     else:

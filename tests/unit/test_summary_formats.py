@@ -1,5 +1,5 @@
 """Golden outputs of the checked-in example runs (tests/data/example-run, example-run-after) in every format, and the
-JSON contract of DESIGN.md. Outputs are deterministic (seeded bootstraps, exact tests), so they must match byte for
+JSON contract of docs/design.md. Outputs are deterministic (seeded bootstraps, exact tests), so they must match byte for
 byte. After an intended change, regenerate and review the diff:
 
     UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_summary_formats.py
@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from harness.analysis.compare import load_comparison
-from harness.export.views import render_comparison
 from harness.errors import InputError
-from harness.export.views import render_run_summary
+from harness.export.views import render_comparison, render_run_summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXAMPLE, AFTER, GOLDEN = DATA / "example-run", DATA / "example-run-after", DATA / "golden"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.results.reader import collect_cells, load_run
-from harness.export.views import render_run_summary
 from harness.analysis.summary import summarize
+from harness.errors import InputError
+from harness.export.views import render_run_summary
+from harness.results.reader import collect_cells, load_run
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example-run"
 

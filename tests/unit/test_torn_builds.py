@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsWriteError
-from harness.results.writer import RunDirectory, Sample, whole_builds
 from harness.results.reader import collect_cells, load_run
+from harness.results.writer import RunDirectory, Sample, whole_builds
 
 BUILD = Sample(run_id="r", scenario="s", workload="w", rep=1, warmup=False, kind="build", step=None,
                instruction=None, text=None, seconds=3.0, ok=True, error=None, ended_at="t")

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from harness.config import BaseTree, Payload, Workload
 from harness.measure.tarstream import TarWriter, entry
-from harness.measure.workloads import base_fingerprint, base_tag, base_tar_chunks, build_tag, context_sha256, write_context
+from harness.measure.workloads import (
+    base_fingerprint,
+    base_tag,
+    base_tar_chunks,
+    build_tag,
+    context_sha256,
+    write_context,
+)
 
 
 def base_members(base: BaseTree) -> list[tarfile.TarInfo]:
