@@ -98,6 +98,9 @@ _FUSE_MISSING = ("fuse-overlayfs needs the fuse-overlayfs binary and /dev/fuse: 
 _DM = (Prerequisite("device-mapper", "kernel-device", "device-mapper", "needed by devicemapper scenarios",
                     "modprobe dm_mod, or run devicemapper scenarios on a VM"),)
 
+_EROFS = (Prerequisite("erofs", "kernel-filesystem", "erofs", "needed by the erofs snapshotter", "modprobe erofs"),
+          Prerequisite("mkfs.erofs", "tool", "mkfs.erofs", "", "apt-get install erofs-utils"))
+
 
 def _snapshotter(name: str, summary: str, **fields: Any) -> Driver:
     return Driver(name, CONTAINERD, summary, InfoFacts(name, SNAPSHOTTER_TYPE), **fields)
@@ -130,6 +133,10 @@ SNAPSHOTTERS: dict[str, Driver] = {d.name: d for d in (
     _snapshotter("btrfs", "containerd's btrfs snapshotter", own_filesystem="btrfs", rough_build_s=10.0),
     _snapshotter("fuse-overlayfs", "containerd's fuse-overlayfs snapshotter", prerequisites=_FUSE,
                  missing=_FUSE_MISSING, rough_build_s=22.0),
+    _snapshotter("erofs", "containerd 2.1's erofs snapshotter: committed layers as EROFS images, an overlay on top",
+                 prerequisites=_EROFS, missing="the erofs snapshotter needs the kernel's erofs filesystem and "
+                 "mkfs.erofs (containerd converts each committed layer with it): `modprobe erofs` and "
+                 "`apt-get install erofs-utils`"),
 )}
 
 _STORES = {GRAPHDRIVER: GRAPH_DRIVERS, CONTAINERD: SNAPSHOTTERS}
