@@ -10,7 +10,7 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm lint venv
+.PHONY: run test test-unit test-vm lint venv check-citation
 
 run: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES)
@@ -24,6 +24,12 @@ test: lint
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# CITATION.cff checked by cffconvert itself, in a virtualenv of its own (it pins jsonschema < 4; the tests need 4).
+check-citation:
+	$(PYTHON) -m venv $(VENV)-cffconvert
+	$(VENV)-cffconvert/bin/pip install --quiet 'cffconvert>=2.0'
+	$(VENV)-cffconvert/bin/cffconvert --validate -i CITATION.cff
 
 # The emulated-VM end-to-end proof alone (tests/vm/e2e); its last line on stdout is `results: <run dir>`.
 test-vm: $(VENV)/.installed
