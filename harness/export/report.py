@@ -19,6 +19,7 @@ from harness.analysis import growth, stats
 from harness.analysis.summary import Summary, summarize
 from harness.errors import InputError
 from harness.export import plots
+from harness.export.citation import reproduce_lines, software_table, suggested_citation
 from harness.export.layout import headline_text, noise_sentence, summary_doc
 from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
 from harness.results.reader import TOTAL, RunData, load_run
@@ -74,9 +75,7 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     profiled scenario to its SVG, `growth_images` each swept curve to its figure (all relative to the report)."""
     manifest = run.manifest
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
-             f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
-             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{summary.baseline}`; "
-             f"run status {manifest.get('status', 'unknown')}.", "", *_headline_lines(summary),
+             provenance_sentence(manifest, summary.baseline), "", *_headline_lines(summary),
              *growth_lines(summary, growth_images or {}), "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
@@ -87,8 +86,18 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
     lines += ["## Methods", "", *methods_lines(summary), *growth_methods(summary),
               *observer_methods(run.manifest, summary), "",
-              "## Citation", "", *citation_lines(run, summary)]
+              *reproduce_lines(run), "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def provenance_sentence(manifest: dict, baseline: str) -> str:
+    """Where and when the numbers come from; a generated example says it is one before anyone quotes it."""
+    where = (f"{manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
+             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{baseline}`; run status "
+             f"{manifest.get('status', 'unknown')}.")
+    if manifest.get("synthetic"):
+        return f"**Synthetic example, not a measurement** ({manifest['synthetic']}). Dated {where}"
+    return f"Measured {where}"
 
 
 def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
@@ -277,6 +286,7 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
         ("matrix", f"{matrix.get('file', '?')} (copy in the run directory: {matrix.get('copy', '?')})"),
         ("matrix sha256", matrix.get("sha256", "?")),
         ("host", _host_line(host)),
+        ("cpu", f"{host.get('cpu_model') or 'model not recorded'}, {host.get('cpus', '?')} cores"),
         ("kernel", host.get("kernel", "?")),
         ("overlay knobs", _pairs(host.get("overlay_parameters")) or "—"),
         ("repetitions", f"min {reps.get('min', '?')}, max {reps.get('max', '?')}, target CI {_target(reps)}; "
@@ -287,7 +297,8 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
     ]
     width = max(len(name) for name, _ in fields) + 1
     block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]
-    return block + scenario_table(manifest) + ["", *suggested_citation(run, summary)]
+    return (block + scenario_table(manifest) + ["", "Software per scenario:", "", *software_table(manifest), ""]
+            + suggested_citation(run, summary))
 
 
 def _target(repetitions: dict) -> str:
@@ -320,15 +331,3 @@ def scenario_table(manifest: dict) -> list[str]:
                  f"{start:.2f} s" if isinstance(start, (int, float)) else "?"]
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
     return lines
-
-
-def suggested_citation(run: RunData, summary: Summary) -> list[str]:
-    manifest = run.manifest
-    commit = (manifest.get("git_commit") or "")[:12] or "unknown commit"
-    sha = str(_get(manifest, "matrix", "sha256") or "?")[:16]
-    date = str(manifest.get("started_at", "?"))[:10]
-    return ["Suggested citation:", "",
-            f"> Docker storage-driver build benchmark, run `{run.run_id}` ({date}), harness "
-            f"{manifest.get('harness_version', '?')} ({commit}), matrix sha256 `{sha}…`, kernel "
-            f"{_get(manifest, 'host', 'kernel') or '?'}, baseline `{summary.baseline}`. Raw samples: "
-            "`samples.jsonl` in the run directory."]

@@ -56,3 +56,42 @@ def test_the_2018_post_is_cited_with_its_author() -> None:
     post = yaml.safe_load((ROOT / "CITATION.cff").read_text())["references"][0]
     assert post["title"] == "A curious case of slow Docker image builds"
     assert post["authors"] == [{"family-names": "Przygodzki", "given-names": "Jarek"}]
+
+
+def test_the_report_cites_the_software_as_citation_cff_does() -> None:
+    from harness.export.citation import AUTHORS, SOFTWARE
+
+    data = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert SOFTWARE == data["title"] and AUTHORS == data["authors"][0]["name"]
+
+
+def _example_report(tmp_path: Path, **changes) -> str:
+    import shutil
+
+    from harness.export.report import write_report
+
+    run = shutil.copytree(ROOT / "tests" / "data" / "example-run", tmp_path / "run")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.update(changes)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return write_report(run, tmp_path / "report").markdown.read_text()
+
+
+def test_a_dirty_run_is_cited_with_its_full_commit_and_told_how_to_reproduce(tmp_path: Path) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567-dirty"
+    text = _example_report(tmp_path, git_commit=commit,
+                           command=["harness", "run", "matrix-local.yaml", "--reps", "3", "--resume", "results/x"])
+    recipe = text.split("## Reproduce this run", 1)[1].split("## Citation", 1)[0]
+    assert "git checkout 0123456789abcdef0123456789abcdef01234567\n" in recipe
+    assert "sudo make run MATRIX=matrix-local.yaml RUN_ARGS='--reps 3'" in recipe  # --resume is not the measurement
+    assert "uncommitted changes" in recipe and "RUN_DIR/matrix.yaml" in recipe
+    citation = text.split("Suggested citation:", 1)[1]
+    assert f"`{commit}`" in citation and "The harness maintainers" in citation
+    assert "A curious case of slow Docker image builds" in citation
+
+
+def test_the_report_names_machine_and_software_per_scenario(tmp_path: Path) -> None:
+    text = _example_report(tmp_path)
+    assert "(synthetic: no CPU measured), 4 cores" in text
+    assert "| `local-vfs` | 20.10.24+dfsg1 | system | 1.6.20~ds1 | 1.1.5+ds1 | not used | not used |" in text
+    assert "**Synthetic example, not a measurement**" in text and "Measured " not in text
