@@ -5,7 +5,9 @@ VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
 RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
-TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES)
+# pdflatex with booktabs and siunitx: tests/unit/test_latex_paper.py compiles the LaTeX tables.
+LATEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science
+TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES) $(LATEX_PACKAGES)
 MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=

@@ -30,6 +30,10 @@ ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "is_baselin
 COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj", "instruction"))
 
 
+#: The columns of a paper's table (LaTeX; at most seven fit \textwidth); the others go to its second table.
+PAPER_COLUMNS = ("step", "instruction", "scenario", "n", "median s", "ratio", "ratio 95% CI")
+
+
 #: What each verdict prints instead of the ratio (significant cells print the ratio itself).
 MARKS = {stats.NOISE: "~", stats.UNRESOLVED: "n.s."}
 
@@ -95,8 +99,8 @@ def grouped(rows: Sequence, cells) -> list[Section]:
         sections.setdefault((row.workload, builder), []).append(DisplayRow(cells(row, first), new_group=first))
         previous = (row.workload, builder, row.step)
     named = {builder for _, builder in sections} != {"classic"}
-    return [Section(f"workload {name}" + (f", {builder} builder" if named else ""), tuple(lines))
-            for (name, builder), lines in sections.items()]
+    return [Section(f"workload {name}" + (f", {builder} builder" if named else ""), tuple(lines),
+                    key=name + (f"-{builder}" if named else "")) for (name, builder), lines in sections.items()]
 
 
 def notices(found: Iterable[Caveat]) -> tuple[Notice, ...]:
@@ -174,7 +178,8 @@ def summary_doc(summary: Summary) -> TableDoc:
     if summary.geomean:
         sections.append(Section(geomean_title("ratios", summary.geomean),
                                 tuple(DisplayRow(geomean_cells(g, headers=headers, several=_mixed(summary.geomean)),
-                                                 new_group=i == 0) for i, g in enumerate(summary.geomean))))
+                                                 new_group=i == 0) for i, g in enumerate(summary.geomean)),
+                                key="geomean"))
     records = tuple((summary.run_id, summary.baseline, *(numbers.tidy(getattr(row, f)) for f in ROW_FIELDS))
                     for row in summary.rows)
     several = len({h.workload for h in summary.headlines}) > 1
@@ -185,7 +190,9 @@ def summary_doc(summary: Summary) -> TableDoc:
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
         code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
         compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))),
-        blocks=growth_blocks(summary.growth))
+        blocks=growth_blocks(summary.growth), run=summary.run_id,
+        caption=f"Median build-step times per scenario and their ratio to the baseline {summary.baseline}",
+        group_columns=(0, 1), paper_columns=tuple(headers.index(name) for name in PAPER_COLUMNS))
 
 
 def geomean_title(what: str, geomean) -> str:

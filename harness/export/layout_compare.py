@@ -77,7 +77,7 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
     if comparison.geomean:
         rows = [DisplayRow(geomean_cells(g, numbers.delta, numbers.delta_interval, HEADERS, "delta", "delta 95% CI"),
                            new_group=index == 0) for index, g in enumerate(comparison.geomean)]
-        sections.append(Section(geomean_title("changes", comparison.geomean), tuple(rows)))
+        sections.append(Section(geomean_title("changes", comparison.geomean), tuple(rows), key="geomean"))
     records = [record(row) for row in comparison.rows]
     several = len({h.workload for h in comparison.headlines}) > 1
     environment = [note for note in comparison.notes if not note.startswith("run ")]
@@ -92,7 +92,11 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
         csv_records=tuple((comparison.run_a, comparison.run_b, *(numbers.tidy(r[f]) for f in ROW_FIELDS))
                           for r in records),
         payload=payload(comparison, records), code_column=1, headlines=tuple(first),
-        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj", "instruction")))
+        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj", "instruction")),
+        run=comparison.run_b, label=f"{comparison.run_b} compared",
+        caption=f"Change of the median build-step times from run {comparison.run_a} (A) to {comparison.run_b} (B)",
+        group_columns=(0, 1), paper_columns=tuple(HEADERS.index(name) for name in ("step", "instruction", "scenario", "median A s",
+                                                              "median B s", "delta", "delta 95% CI")))
 
 
 def _unshared(comparison: RunComparison) -> list[str]:

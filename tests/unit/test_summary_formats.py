@@ -141,15 +141,14 @@ def test_the_terminal_table_fits_columns_unless_wide(columns: int, monkeypatch: 
     assert any(" CV " in line for line in wide) and "95% CI" in "\n".join(wide)
 
 
-def test_latex_is_a_complete_booktabs_table_with_caption_and_label() -> None:
+def test_latex_is_complete_booktabs_floats_with_the_headlines_as_comments() -> None:
     text = render_run_summary(EXAMPLE, "latex")
-    body = [line for line in text.splitlines() if not line.startswith("%")]
+    body = [line for line in text.splitlines() if line and not line.startswith("%")]
     assert body[0] == r"\begin{table}[htbp]" and body[-1] == r"\end{table}"
-    for needed in (r"\caption{", r"\label{tab:harness-summary-run-20261127t101500z-example", r"\toprule",
+    for needed in (r"\caption{", r"\label{tab:20261127t101500z-example-seed}", r"\toprule",
                    r"\midrule", r"\bottomrule", r"\begin{tabular}", r"\end{tabular}"):
         assert sum(needed in line for line in body) >= 1, needed
-    caption = next(line for line in body if line.startswith(r"\caption{"))
-    assert "local-overlay2-naive: whole build 4.40$\\times$" in caption
+    assert "% headline: local-overlay2-naive: whole build 4.40× [4.22, 4.51]" in text
 
 
 def test_unknown_format_is_an_input_error() -> None:
