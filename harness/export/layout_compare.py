@@ -24,6 +24,8 @@ from harness.export.layout import (
 
 HEADERS = ("step", "instruction", "scenario", "n A", "median A s", "n B", "median B s", "delta", "delta 95% CI",
            "p_adj")
+#: The columns of a paper's table (LaTeX); the others go to its second table.
+PAPER_COLUMNS = ("step", "instruction", "scenario", "median A s", "median B s", "delta", "delta 95% CI")
 NUMERIC = (True, False, False, True, True, True, True, True, True, True)
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "n_a", "n_failed_a", "median_a_s",
               "ci_low_a_s", "ci_high_a_s", "n_b", "n_failed_b", "median_b_s", "ci_low_b_s", "ci_high_b_s", "ratio",
@@ -95,8 +97,7 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
         compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj", "instruction")),
         run=comparison.run_b, label=f"{comparison.run_b} compared",
         caption=f"Change of the median build-step times from run {comparison.run_a} (A) to {comparison.run_b} (B)",
-        group_columns=(0, 1), paper_columns=tuple(HEADERS.index(name) for name in ("step", "instruction", "scenario", "median A s",
-                                                              "median B s", "delta", "delta 95% CI")))
+        group_columns=(0, 1), paper_columns=tuple(HEADERS.index(name) for name in PAPER_COLUMNS))
 
 
 def _unshared(comparison: RunComparison) -> list[str]:
