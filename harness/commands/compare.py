@@ -19,8 +19,8 @@ A change is printed only when p_adj < --alpha and its interval lies wholly outsi
 (interval overlaps the floor) or `n.s.` (outside it but not significant after the correction).
 
 --fail-above PCT makes this a CI gate: exit 1 when any cell is significantly slower in B by more than PCT percent
-(median ratio > 1 + PCT/100; FROM steps are not gated), else 0. The table fits COLUMNS (--wide keeps every
-column).
+(median ratio > 1 + PCT/100; FROM steps are not gated), else 0. The table fits COLUMNS (it drops n A, n B,
+then p_adj, then puts each step's instruction on a line above its rows; --wide keeps every column).
 Formats: table, md, latex, csv (tidy), json."""
 
 

@@ -43,6 +43,7 @@ class Block:
     numeric: tuple[bool, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
+    compact_drop: tuple[str, ...] = ()  # headers the terminal drops, in this order, when nothing else makes it fit
 
 
 @dataclass(frozen=True)

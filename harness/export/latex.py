@@ -134,13 +134,20 @@ def _cell(doc: TableDoc, column: int, text: str) -> str:
 
 
 def block_float(doc: TableDoc, block: Block, index: int) -> list[str]:
-    """A block (the growth fits) as a float of its own: its first note is the caption, the rest table notes."""
-    caption = " ".join(escape(part) for part in (f"{block.title}.", *block.notes[:1]))
+    """A block (the growth fits) as a float of its own: the columns holding one value for every row named in the
+    caption instead (the workload, the swept parameter), its notes as table notes."""
+    same = [i for i in range(len(block.headers)) if block.rows and len({row[i] for row in block.rows}) == 1]
+    if same and len(same) < len(block.headers):
+        title = f"{block.title} ({', '.join(f'{block.headers[i]} {block.rows[0][i]}' for i in same)})"
+        keep = [i for i in range(len(block.headers)) if i not in same]
+        block = Block(title, tuple(block.headers[i] for i in keep), tuple(block.numeric[i] for i in keep),
+                      tuple(tuple(row[i] for i in keep) for row in block.rows), block.notes)
+    caption = escape(f"{block.title}: fitted time per scenario and step" + (f", run {doc.run}." if doc.run else "."))
     spec = "".join("r" if numeric else "l" for numeric in block.numeric)
     notes = [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize",
-             *(escape(note) + r"\par" for note in block.notes[1:]), r"\end{minipage}"] if block.notes[1:] else []
-    return ["", r"\begin{table}[htbp]", r"\centering", r"\small", rf"\caption{{{caption}}}",
-            rf"\label{{{label(doc, f'growth {index}')}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             *(escape(note) + r"\par" for note in block.notes), r"\end{minipage}"] if block.notes else []
+    return ["", r"\begin{table}[htbp]", r"\centering", r"\small", r"\setlength{\tabcolsep}{4pt}",
+            rf"\caption{{{caption}}}", rf"\label{{{label(doc, f'growth {index}')}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
             " & ".join(escape(h) for h in block.headers) + r" \\", r"\midrule",
             *(" & ".join(escape(cell) for cell in row) + r" \\" for row in block.rows),
             r"\bottomrule", r"\end{tabular}", *notes, r"\end{table}"]

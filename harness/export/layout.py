@@ -27,7 +27,7 @@ ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "is_baselin
               "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder", "diff_share",
               "commit_median_s", "params")
 #: Terminal columns dropped, in this order, while the table does not fit COLUMNS (--wide keeps them all).
-COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj", "instruction"))
+COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj"))
 
 
 #: The columns of a paper's table (LaTeX; at most seven fit \textwidth); the others go to its second table.

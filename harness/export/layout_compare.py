@@ -94,7 +94,7 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
         csv_records=tuple((comparison.run_a, comparison.run_b, *(numbers.tidy(r[f]) for f in ROW_FIELDS))
                           for r in records),
         payload=payload(comparison, records), code_column=1, headlines=tuple(first),
-        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj", "instruction")),
+        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj")),
         run=comparison.run_b, label=f"{comparison.run_b} compared",
         caption=f"Change of the median build-step times from run {comparison.run_a} (A) to {comparison.run_b} (B)",
         group_columns=(0, 1), paper_columns=tuple(HEADERS.index(name) for name in PAPER_COLUMNS))

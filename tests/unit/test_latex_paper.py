@@ -60,6 +60,19 @@ def test_comparison_tables_compile_and_fit_the_text_width(tmp_path: Path) -> Non
 
 
 @needs_pdflatex
+def test_growth_tables_compile_and_fit_the_text_width(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import growth_runs
+
+    text = render_run_summary(growth_runs.write_run(tmp_path / "run"), "latex")
+    assert r"\caption{Growth (workload rename-sweep, param files\_in\_base): fitted time" in text
+    (tmp_path / "tex").mkdir()
+    assert overfull(compile_tables(text, tmp_path / "tex")) == []
+
+
+@needs_pdflatex
 def test_the_width_check_sees_a_table_that_does_not_fit(tmp_path: Path) -> None:
     wide = r"\begin{table}\begin{tabular}{" + "l" * 12 + "}" + " & ".join(["local-overlay2-native"] * 12) \
         + r" \\ \end{tabular}\end{table}"

@@ -135,10 +135,26 @@ def test_the_terminal_table_fits_columns_unless_wide(columns: int, monkeypatch: 
     compact = render_run_summary(EXAMPLE, "table").splitlines()
     wide = render_run_summary(EXAMPLE, "table", wide=True).splitlines()
     table = [line for line in compact if "local-" in line and "×" in line and not line.startswith("* ")]
-    if columns >= 100:
-        assert max(map(len, compact)) <= columns
-    assert max(map(len, table)) < max(map(len, wide))  or max(map(len, wide)) <= columns
+    assert max(map(len, compact)) <= columns
+    assert max(map(len, table)) < max(map(len, wide)) or max(map(len, wide)) <= columns
     assert any(" CV " in line for line in wide) and "95% CI" in "\n".join(wide)
+    for instruction in ("RUN touch /marker", "COPY payload /payload", "ADD payload.tar /opt/payload"):
+        assert instruction in "\n".join(compact)  # shortened at most, never dropped
+
+
+def test_the_growth_block_fits_80_columns_and_keeps_its_slopes(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import growth_runs
+
+    growth_runs.write_run(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
+    text = render_run_summary(tmp_path, "table")
+    assert max(map(len, text.splitlines())) <= 80
+    assert "Growth (workload rename-sweep, param files_in_base):" in text and "[0.142, 0.155]" in text
+    assert "R²" in render_run_summary(tmp_path, "table", wide=True)
 
 
 def test_latex_is_complete_booktabs_floats_with_the_headlines_as_comments() -> None:
