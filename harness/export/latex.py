@@ -147,7 +147,8 @@ def block_float(doc: TableDoc, block: Block, index: int) -> list[str]:
     notes = [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize",
              *(escape(note) + r"\par" for note in block.notes), r"\end{minipage}"] if block.notes else []
     return ["", r"\begin{table}[htbp]", r"\centering", r"\small", r"\setlength{\tabcolsep}{4pt}",
-            rf"\caption{{{caption}}}", rf"\label{{{label(doc, f'growth {index}')}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+            rf"\caption{{{caption}}}", rf"\label{{{label(doc, f'growth {index}')}}}",
+            rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
             " & ".join(escape(h) for h in block.headers) + r" \\", r"\midrule",
             *(" & ".join(escape(cell) for cell in row) + r" \\" for row in block.rows),
             r"\bottomrule", r"\end{tabular}", *notes, r"\end{table}"]
