@@ -18,8 +18,9 @@ SOFTWARE = "harness: reproducible benchmarks of Docker storage drivers for image
 AUTHORS = "The harness maintainers"
 POST = ('Jarek Przygodzki, "A curious case of slow Docker image builds" (2018-08-31); its virtual machines: '
         "https://github.com/jarek-przygodzki/docker-image-build-times")
-#: `harness run` options that describe one invocation, not the measurement (dropped from the recipe).
-ONE_OFF = ("--resume",)
+#: `harness run` options that describe one invocation, not the measurement (dropped from the recipe, which writes
+#: to the checkout's results/).
+ONE_OFF = ("--resume", "--results", "--work-dir")
 
 
 def reproduce_lines(run: RunData) -> list[str]:
@@ -102,7 +103,7 @@ def software_table(manifest: dict) -> list[str]:
         cli = _builder_fact(facts, "docker_cli_version")
         cells = [f"`{name}`", version.get("Version") or "?", _get(facts, "engine", "source") or "system",
                  components.get("containerd") or "not reported", components.get("runc") or "not reported",
-                 cli or "not used", _builder_fact(facts, "buildx_version") or "not used"]
+                 cli or "not used", _builder_fact(facts, "buildx_version") or ("none" if cli else "not used")]
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
     return lines
 

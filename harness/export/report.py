@@ -22,7 +22,7 @@ from harness.export import plots
 from harness.export.citation import reproduce_lines, software_table, suggested_citation
 from harness.export.layout import headline_text, noise_sentence, summary_doc
 from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
-from harness.results.reader import TOTAL, RunData, load_run
+from harness.results.reader import TOTAL, RunData, collect_cells, load_run
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     out = Path(out_dir) if out_dir else run.run_dir / "report"
     summary = summarize(run, baseline, alpha=alpha, noise=noise)
     curves = plots.growth_plots(summary, out / "plots")  # a sweep's growth figure leads the report
-    images = plots.workload_plots(summary, out / "plots")
+    images = plots.workload_plots(summary, out / "plots",
+                                  {key: cell.rounds for key, cell in collect_cells(run.samples).items()})
     doc = summary_doc(summary)
     data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
@@ -74,9 +75,12 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     """The report text; `images` maps each workload to its plot files relative to the report, `flame_graphs` each
     profiled scenario to its SVG, `growth_images` each swept curve to its figure (all relative to the report)."""
     manifest = run.manifest
+    # the figure that answers the question leads: a sweep's growth curves, else the first ratio plot
+    answer = (growth_lines(summary, growth_images or {}) + _headline_lines(summary) if summary.growth
+              else _headline_lines(summary) + lead_figure(images))
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
-             provenance_sentence(manifest, summary.baseline), "", *_headline_lines(summary),
-             *growth_lines(summary, growth_images or {}), "## Results", "", table_md, "", "## Plots", ""]
+             provenance_sentence(manifest, summary.baseline), "", *answer,
+             "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
         lines += [f"### Workload `{workload}`", ""]
@@ -88,6 +92,16 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
               *observer_methods(run.manifest, summary), "",
               *reproduce_lines(run), "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def lead_figure(images: dict[str, list[Path]]) -> list[str]:
+    """The first workload's ratio plot, under the headlines: every step's ratio and interval at a glance."""
+    for workload, paths in images.items():
+        for png in (p for p in paths if p.suffix == ".png" and p.stem.endswith("-ratios")):
+            return [f"![Ratio to the baseline, {workload}]({png.as_posix()})", "",
+                    f"*Ratio to the baseline per step, workload {workload}* ([SVG]"
+                    f"({png.with_suffix('.svg').as_posix()}))", ""]
+    return []
 
 
 def provenance_sentence(manifest: dict, baseline: str) -> str:

@@ -80,7 +80,8 @@ def _example_report(tmp_path: Path, **changes) -> str:
 def test_a_dirty_run_is_cited_with_its_full_commit_and_told_how_to_reproduce(tmp_path: Path) -> None:
     commit = "0123456789abcdef0123456789abcdef01234567-dirty"
     text = _example_report(tmp_path, git_commit=commit,
-                           command=["harness", "run", "matrix-local.yaml", "--reps", "3", "--resume", "results/x"])
+                           command=["harness", "run", "matrix-local.yaml", "--reps", "3", "--resume", "results/x",
+                                    "--results=/tmp/elsewhere"])
     recipe = text.split("## Reproduce this run", 1)[1].split("## Citation", 1)[0]
     assert "git checkout 0123456789abcdef0123456789abcdef01234567\n" in recipe
     assert "sudo make run MATRIX=matrix-local.yaml RUN_ARGS='--reps 3'" in recipe  # --resume is not the measurement
