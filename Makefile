@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
-RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
+RUN_PACKAGES := python3-venv docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
 # pdflatex with booktabs and siunitx: tests/unit/test_latex_paper.py compiles the LaTeX tables.
 LATEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science
@@ -14,12 +14,15 @@ RUN_ARGS ?=
 
 .PHONY: run test test-unit test-vm lint venv check-citation
 
-run: $(VENV)/.installed
+# The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
+run:
 	scripts/ensure-packages $(RUN_PACKAGES)
+	$(MAKE) --no-print-directory venv
 	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 
-test: lint
+test:
 	scripts/ensure-packages $(TEST_PACKAGES)
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/python -m pytest
 
 # The house rules: ruff's checks (pyproject.toml) and the import floors (lint-imports: no loops, no upward imports).

@@ -27,8 +27,8 @@ Formats: table, md, latex, csv (tidy), json."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the reference run directory (before)")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it (after)")
-    parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
-                        help="output format (default: table)")
+    parser.add_argument("--format", default="table", choices=("table", "md", "markdown", "latex", "csv", "json"),
+                        help="output format (default: table; markdown = md)")
     parser.add_argument("--fail-above", type=float, metavar="PCT",
                         help="exit 1 when any cell is significantly slower in B by more than PCT percent")
     add_wide(parser)

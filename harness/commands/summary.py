@@ -32,8 +32,8 @@ json (described by schemas/summary.schema.json in the harness repository)."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
-    parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
-                        help="output format (default: table)")
+    parser.add_argument("--format", default="table", choices=("table", "md", "markdown", "latex", "csv", "json"),
+                        help="output format (default: table; markdown = md)")
     add_wide(parser)
     add_baseline_and_thresholds(parser)
 

@@ -42,6 +42,11 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     if not run.manifest:
         raise InputError(f"{run.run_dir}/manifest.json is missing; a report needs it for the citation block")
     out = Path(out_dir) if out_dir else run.run_dir / "report"
+    try:
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot write the report to {out}: {error.strerror or error}; choose another --out "
+                         "directory") from None
     summary = summarize(run, baseline, alpha=alpha, noise=noise)
     curves = plots.growth_plots(summary, out / "plots")  # a sweep's growth figure leads the report
     images = plots.workload_plots(summary, out / "plots",
@@ -65,8 +70,15 @@ def _write(path: Path, text: str) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
+    os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file (the plots beside it), not mkstemp's 0600
     os.replace(temporary, path)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]],
