@@ -223,9 +223,13 @@ def geomean_records(geomean) -> list[dict]:
              "n_cells": g.n_cells, "steps": g.steps, "builder": g.builder} for g in geomean]
 
 
-def headline_records(found) -> list[dict]:
+def headline_records(found, rows: Sequence = ()) -> list[dict]:
+    """Headlines as JSON, p-values named as in the rows: `p_adjusted` (what the verdict used) and `p_value`, the
+    unadjusted p of the whole-build row (None where the rows are not given)."""
+    raw = {(r.workload, r.scenario, getattr(r, "builder", "classic")): r.p_value for r in rows if r.step == "total"}
     return [{"workload": h.workload, "scenario": h.scenario, "baseline": h.baseline, "ratio": h.ratio,
-             "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high, "p_value": h.p_value,
+             "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high,
+             "p_value": raw.get((h.workload, h.scenario, h.builder)), "p_adjusted": h.p_value,
              "significant": h.significant, "verdict": h.verdict, "builder": h.builder} for h in found]
 
 
@@ -264,7 +268,7 @@ def summary_payload(summary: Summary) -> dict:
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
         "alpha": summary.alpha, "noise": noise_record(summary.noise), "control": summary.control,
         "n_comparisons": summary.n_comparisons, "methods": methods(summary.design),
-        "headlines": headline_records(summary.headlines),
+        "headlines": headline_records(summary.headlines, summary.rows),
         "rows": [{f: (list(v) if isinstance(v := getattr(row, f), tuple) else v) for f in ROW_FIELDS}
                  for row in summary.rows],
         "geomean": geomean_records(summary.geomean),

@@ -114,7 +114,8 @@ def payload(comparison: RunComparison, records: list[dict]) -> dict:
     return {
         "schema": SCHEMA_VERSION, "run_a": comparison.run_a, "run_b": comparison.run_b, "alpha": comparison.alpha,
         "noise": noise_record(comparison.noise), "n_comparisons": comparison.n_comparisons,
-        "methods": methods(comparison.design, paired=False), "headlines": headline_records(comparison.headlines),
+        "methods": methods(comparison.design, paired=False),
+        "headlines": headline_records(comparison.headlines, comparison.rows),
         "rows": records, "geomean": geomean_records(comparison.geomean),
         "warnings": caveat_records(comparison.caveats), "notes": list(comparison.notes),
         "only_in_a": [list(key) for key in comparison.only_in_a],

@@ -118,8 +118,9 @@ def test_headlines_come_first_one_per_compared_scenario() -> None:
     for headline in document["headlines"]:
         row = totals[headline["scenario"]]
         assert (headline["ratio"], headline["ratio_ci_low"], headline["ratio_ci_high"], headline["p_value"],
-                headline["significant"]) == (row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"],
-                                             row["p_adjusted"], row["significant"])
+                headline["p_adjusted"], headline["significant"]) == (
+            row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"], row["p_value"], row["p_adjusted"],
+            row["significant"])
 
 
 def test_geomeans_exclude_from_name_their_steps_and_carry_an_interval() -> None:
