@@ -91,3 +91,12 @@ def test_one_float_per_workload_with_a_short_label_a_sentence_and_notes() -> Non
         assert len(re.findall(r"S\[[^]]*\]|[lrc]", spec)) <= 7, spec
     assert r"S[table-format=2.3]" in text  # median seconds aligned on the decimal point by siunitx
     assert r"\footnotesize" in text and r"$\sim$: the ratio interval overlaps the noise floor" in text
+
+
+@needs_pdflatex
+def test_many_run_comparison_tables_compile_and_fit_the_text_width(tmp_path: Path) -> None:
+    from harness.analysis.compare import load_comparison
+    from harness.export.views import render_runs
+
+    comparisons = [load_comparison(EXAMPLE, later) for later in (AFTER, EXAMPLE, AFTER)]
+    assert overfull(compile_tables(render_runs(comparisons, "latex"), tmp_path)) == []
