@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests.exceptions
+from jsonschema import Draft202012Validator
 
 from harness.builders.timing import BuildTiming, StepTiming, timings_from_stream
 from harness.config import Matrix, load_matrix
@@ -24,6 +25,7 @@ from harness.measure.runner import Runner, RunOutcome
 from harness.measure.samples import samples_of
 from harness.measure.seams import Collaborators
 from harness.measure.verify import FIELDS
+from harness.results.manifest import Manifest
 from harness.results.writer import RunDirectory
 from tests.conftest import Quiet, write_tree
 
@@ -148,6 +150,13 @@ def builds_of(run: RunDirectory) -> list[dict[str, Any]]:
     return [s for s in run.read_samples() if s["kind"] == "build"]
 
 
+def manifest_of(run: RunDirectory) -> Manifest:
+    """The manifest as the runner left it, checked against the published JSON Schema first."""
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json").read_text())
+    Draft202012Validator(schema).validate(json.loads((run.path / "manifest.json").read_text()))
+    return run.read_manifest()
+
+
 def test_each_scenario_gets_one_session_per_round_and_one_base_import(setup) -> None:
     rig = setup(MATRIX)
     assert rig.execute().exit_code == 0
@@ -157,7 +166,7 @@ def test_each_scenario_gets_one_session_per_round_and_one_base_import(setup) -> 
     builds = builds_of(rig.run)
     assert sorted((b["scenario"], b["rep"]) for b in builds) == [(s, r) for s in ("naive", "native")
                                                                  for r in range(1, 8)]
-    manifest = rig.run.read_manifest()
+    manifest = manifest_of(rig.run)
     assert manifest.rounds == 3 and manifest.control is None
     assert [s.round for s in manifest.scenarios["native"].sessions] == [1, 2, 3]
     assert all(s.builds and s.ended_at for s in manifest.scenarios["native"].sessions)
@@ -203,7 +212,7 @@ def test_an_empty_build_stream_is_a_failed_build_and_the_run_goes_on(setup) -> N
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "failed", "naive": "failed"}
     measured = [b for b in builds_of(rig.run) if not b["warmup"]]
     assert len(measured) == 12 and {b["error"] for b in measured} == {"the build produced no image id"}
-    assert rig.run.read_manifest().scenarios["native"].failed_builds == 6
+    assert manifest_of(rig.run).scenarios["native"].failed_builds == 6
 
 
 def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup) -> None:
@@ -222,7 +231,7 @@ def test_a_daemon_that_dies_fails_its_scenario_and_the_others_go_on(setup) -> No
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
     naive = [b for b in builds_of(rig.run) if b["scenario"] == "naive"]
     assert len(naive) == 1 and "connection reset by peer" in naive[0]["error"]
-    assert "stopped answering" in rig.run.read_manifest().scenarios["naive"].reason
+    assert "stopped answering" in manifest_of(rig.run).scenarios["naive"].reason
     assert rig.log.count("start naive") == 1 and rig.log.count("close naive") == 1, "no more sessions once it failed"
     assert rig.log.count("start native") == 3 and len([b for b in builds_of(rig.run) if b["scenario"] == "native"]) == 7
 
@@ -232,7 +241,7 @@ def test_an_image_that_cannot_be_removed_from_a_live_daemon_is_a_cleanup_problem
     rig.daemon.remove = lambda host, tag, failed: f"could not remove {tag}: conflict"
     rig.daemon.answers = lambda host: True
     assert rig.execute().exit_code == 0
-    problems = rig.run.read_manifest().scenarios["native"].cleanup_problems
+    problems = manifest_of(rig.run).scenarios["native"].cleanup_problems
     assert len(problems) == 7 and all("conflict" in problem for problem in problems)
 
 
@@ -277,7 +286,7 @@ def test_results_that_cannot_be_written_stop_the_run_and_close_every_host(setup,
 def test_control_adds_an_independent_copy_of_the_baseline(setup) -> None:
     rig = setup(MATRIX + "    control: true\n")
     assert rig.execute().exit_code == 0
-    manifest = rig.run.read_manifest()
+    manifest = manifest_of(rig.run)
     assert (manifest.control.scenario, manifest.control.of) == ("native-aa", "native")
     assert manifest.scenarios["native-aa"].control_of == "native"
     assert rig.log.count("start native-aa") == 3 and rig.log.count("import") == 3
@@ -295,7 +304,7 @@ def test_a_daemon_lost_while_importing_a_base_fails_only_its_scenario(setup) -> 
     rig.daemon.import_base = import_base
     outcome = rig.execute()
     assert outcome.exit_code == 1 and outcome.scenario_status == {"native": "ok", "naive": "failed"}
-    assert "IncompleteRead" in rig.run.read_manifest().scenarios["naive"].reason
+    assert "IncompleteRead" in manifest_of(rig.run).scenarios["naive"].reason
     assert rig.log.count("close naive") == 1 and rig.log.count("start native") == 3
 
 
@@ -311,7 +320,7 @@ def test_adaptive_reps_add_rounds_of_the_same_size_until_max(setup) -> None:
 
     rig.script = lambda api, context, tag, build_log: timing()
     assert rig.execute().exit_code == 0
-    manifest = rig.run.read_manifest()
+    manifest = manifest_of(rig.run)
     for name in ("native", "naive"):
         measured = [b for b in builds_of(rig.run) if b["scenario"] == name and not b["warmup"]]
         assert len(measured) == 8, "never settles, so it stops at max"
@@ -332,7 +341,7 @@ def test_each_build_runs_on_its_planned_builder_and_its_samples_say_which(setup)
                                                              for k in ("step", "build")}
     builds = builds_of(rig.run)
     assert len(builds) == 2 * 2 * 7 and built.count("buildkit") == built.count("classic") == 2 * 7
-    assert rig.run.read_manifest().scenarios["native"].builders == {"classic": {"builder": "classic"},
+    assert manifest_of(rig.run).scenarios["native"].builders == {"classic": {"builder": "classic"},
                                                                      "buildkit": {"builder": "buildkit"}}
 
 
@@ -344,7 +353,7 @@ def test_an_engine_that_cannot_build_with_buildkit_skips_the_scenario_before_imp
     rig = setup(MATRIX + "    builders: [classic, buildkit]\n")
     rig.resolve = resolve
     assert rig.execute().exit_code == 3
-    scenarios = rig.run.read_manifest().scenarios
+    scenarios = manifest_of(rig.run).scenarios
     assert {s.status for s in scenarios.values()} == {"skipped"}
     assert "install the docker-buildx plugin" in scenarios["native"].reason
     assert "import" not in rig.log and builds_of(rig.run) == []
@@ -356,7 +365,7 @@ def test_a_daemon_that_is_not_what_the_scenario_expects_fails_the_scenario(setup
     outcome = rig.execute()
     assert outcome.scenario_status == {"native": "failed", "naive": "failed"} and builds_of(rig.run) == []
     assert "expect.driver is 'overlay2' but docker info reports Driver: 'vfs'" in (
-        rig.run.read_manifest().scenarios["native"].reason)
+        manifest_of(rig.run).scenarios["native"].reason)
 
 
 def test_observers_that_cannot_connect_never_fail_a_build_and_say_why_in_the_build_log(setup) -> None:
@@ -367,7 +376,7 @@ def test_observers_that_cannot_connect_never_fail_a_build_and_say_why_in_the_bui
     build_log = (rig.run.logs / "naive.build.log").read_text()
     assert "observer: GET /events on /nonexistent failed" in build_log
     assert "observer: goroutine sampling stopped" in build_log
-    manifest = rig.run.read_manifest()
+    manifest = manifest_of(rig.run)
     assert (manifest.profile.method, manifest.profile.interval_s) == ("goroutine dumps", 0.05)
     assert manifest.scenarios["naive"].flame_graph is None  # nothing sampled, no graph
     assert [f["id"] for f in manifest.scenarios["naive"].findings] == ["storage"]
