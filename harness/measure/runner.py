@@ -9,7 +9,8 @@ A scenario that fails (a daemon that dies, a build that cannot be cleaned up) or
 reason, torn down, and the run goes on with the others. Every finished build is appended to samples.jsonl at once,
 so nothing measured is lost when a run dies; `--resume` measures only the planned builds that have no `build` line
 yet, in their planned rounds. Results that cannot be written stop the run (everything torn down, nothing already
-written lost).
+written lost). The runner reaches hosts, builders and the daemon API only through the protocols and the
+`Collaborators` it is given (seams.py), and keeps the manifest as its typed model (results/manifest.py).
 """
 
 from __future__ import annotations

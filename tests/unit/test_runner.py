@@ -18,9 +18,15 @@ import pytest
 import requests.exceptions
 from jsonschema import Draft202012Validator
 
+from harness.builders import BACKENDS as builder_backends
+from harness.builders import builder_for
 from harness.builders.timing import BuildTiming, StepTiming, timings_from_stream
 from harness.config import Matrix, load_matrix
+from harness.config.limits import HOST_TYPES
+from harness.config.names import BUILDERS
 from harness.errors import EnvironmentNotAble, HarnessError, ResultsWriteError
+from harness.hosts import BACKENDS as host_backends
+from harness.hosts import host_for
 from harness.measure.runner import Runner, RunOutcome
 from harness.measure.samples import samples_of
 from harness.measure.seams import Collaborators
@@ -380,3 +386,9 @@ def test_observers_that_cannot_connect_never_fail_a_build_and_say_why_in_the_bui
     assert (manifest.profile.method, manifest.profile.interval_s) == ("goroutine dumps", 0.05)
     assert manifest.scenarios["naive"].flame_graph is None  # nothing sampled, no graph
     assert [f["id"] for f in manifest.scenarios["naive"].findings] == ["storage"]
+
+
+def test_every_host_type_and_builder_the_configuration_accepts_has_a_backend_in_its_registry() -> None:
+    assert set(host_backends) == set(HOST_TYPES)
+    assert set(builder_backends) == set(BUILDERS)
+    assert Collaborators().hosts is host_for and Collaborators().builders is builder_for
