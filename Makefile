@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
-RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
+RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs erofs-utils e2fsprogs
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
 TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES)
 MATRIX ?= matrix-local.yaml
