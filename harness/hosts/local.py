@@ -59,6 +59,11 @@ class LocalDaemon:
         self.engine: EngineBinaries | None = None
         self.engine_version: str | None = None
 
+    @property
+    def daemon_log(self) -> Path:
+        """The private dockerd's log (kept in the run's logs/)."""
+        return self.log_path
+
     def start(self) -> None:
         """Begin a daemon session: the first one makes the work directory (and loop filesystem) kept for the run."""
         if not self._prepared:

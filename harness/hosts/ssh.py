@@ -91,6 +91,9 @@ def run_remote(target: SshTarget, script: str, stdin: bytes | None = None,
 class SshDockerHost:
     """A docker daemon on a machine reached over SSH (see the module docstring)."""
 
+    #: The daemon runs on the other machine: its log is not at hand here (the ssh log is not the daemon's).
+    daemon_log: Path | None = None
+
     def __init__(self, scenario: Scenario, workspace: Path, log_dir: Path, target: SshTarget | None = None):
         self.scenario = scenario
         self.workspace = workspace / f"ssh-{secrets.token_hex(4)}"
