@@ -210,9 +210,9 @@ class Manifest:
 
 
 #: The top-level keys in the order they are written (the dataclass order groups required fields first).
-_ORDER = ("schema", "run_id", "harness_version", "git_commit", "synthetic", "command", "matrix", "description", "baseline",
+_ORDER = ("schema", "run_id", "harness_version", "git_commit", "command", "matrix", "description", "baseline",
           "repetitions", "warmup", "seed", "rounds", "control", "profile", "plan", "host", "scenarios", "workloads",
-          "started_at", "ended_at", "status")
+          "started_at", "ended_at", "status", "synthetic")
 
 
 def _from_schema_1(raw: dict[str, Any]) -> dict[str, Any]:
