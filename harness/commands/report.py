@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.export.report import write_report
 
-    check_thresholds(args)
-    files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, noise=args.noise)
+    min_effect = check_thresholds(args)
+    files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)
     print(f"report: {files.markdown}")
     return 0

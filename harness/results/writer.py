@@ -225,6 +225,7 @@ def new_manifest(run_id: str, matrix: Matrix, command: list[str], host: dict[str
                              for f in matrix.files}},
         "description": matrix.description,
         "baseline": matrix.baseline,
+        "min_effect": matrix.min_effect,
         "repetitions": asdict(matrix.repetitions),
         "warmup": matrix.warmup,
         "seed": matrix.seed,
