@@ -14,6 +14,7 @@ Two designs, chosen per pair of scenarios:
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from harness.analysis import sessions, stats
 from harness.results.reader import Cell
 
 ROUNDS, BUILDS = "rounds", "builds"
+#: Why a step timed at 0.0 s (BuildKit's plain progress rounds to 0.1 s) gets no verdict: no ratio exists.
+RESOLUTION = "median 0.0 s: below the builder's resolution"
 
 
 @dataclass(frozen=True)
@@ -44,16 +47,24 @@ def compare_pairs(pairs: Sequence[tuple[Cell, Cell]], seed: int, paired: bool) -
     """(design, one result per (base, other) pair); `seed` seeds the build-level bootstrap."""
     chosen = design(pairs, paired)
     if chosen == BUILDS:
-        return chosen, [PairResult(stats.difference(base.values, other.values, stats.seed_from(seed, index)))
+        return chosen, [by_builds(base, other, stats.seed_from(seed, index))
                         for index, (base, other) in enumerate(pairs)]
     return chosen, [by_rounds(base, other, paired) for base, other in pairs]
+
+
+def by_builds(base: Cell, other: Cell, seed: int) -> PairResult:
+    """The build-level difference of one cell pair (single-session runs)."""
+    if base.values and other.values and min(statistics.median(base.values),
+                                            statistics.median(other.values)) <= 0:
+        return PairResult(_missing(base, other, RESOLUTION))
+    return PairResult(stats.difference(base.values, other.values, seed))
 
 
 def by_rounds(base: Cell, other: Cell, paired: bool) -> PairResult:
     """The round-level difference of one cell pair; `missing` says why there is none."""
     logs = (sessions.round_logs(base.values, base.rounds), sessions.round_logs(other.values, other.rounds))
     if logs[0] is None or logs[1] is None:
-        return PairResult(_missing(base, other, "a round's median is 0.0 s: below the builder's resolution"))
+        return PairResult(_missing(base, other, RESOLUTION))
     return PairResult(from_estimate(estimate(*logs, paired), paired), logs)
 
 

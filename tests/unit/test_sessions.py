@@ -49,6 +49,9 @@ def test_a_zero_second_step_is_below_the_builders_resolution_not_p_zero() -> Non
     base, other = cell([0.0] * 6, [1, 1, 2, 2, 3, 3]), cell([0.0] * 6, [1, 1, 2, 2, 3, 3], "o")
     _, (result,) = differences.compare_pairs([(base, other)], seed=1, paired=True)
     assert result.difference.p_value is None and "below the builder's resolution" in result.difference.missing
+    one_session = cell([0.0] * 6, [1] * 6), cell([0.0] * 6, [1] * 6, "o")
+    design, (result,) = differences.compare_pairs([one_session], seed=1, paired=True)
+    assert design == differences.BUILDS and "below the builder's resolution" in result.difference.missing
 
 
 def test_paired_bootstrap_cancels_drift_shared_by_a_round() -> None:
