@@ -12,14 +12,15 @@ What is fitted, and why:
   again. In a single-session run this is a bootstrap over builds. It measures how sure the slope is given the
   noise of the measurements, not whether a line is the right model: that is judged separately (`LINE_TOLERANCE`).
 - Floor: differs that wait for the next whole second after each layer diff (the naive differ, docs/facts.md) make the
-  smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of
-  the smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise
-  above them, the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is
-  fitted to the sizes above it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it
-  underestimates). The wait is uniform in 0–1 s, so the floor can be soft (a curve bending up into the line):
-  when the line through every size misfits bending upward, the split into floor and line that fits best is used,
-  if it fits. The split is chosen on the medians and held fixed in the bootstrap (the interval is conditional on
-  it).
+  smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of the
+  smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise above them,
+  the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is fitted to the
+  sizes above it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it underestimates). A
+  floor is only fitted where the data show one: when a straight line through every size does not fit, bending upward
+  (a true line with flat-looking small sizes keeps the line). The wait is uniform in 0–1 s, so the floor can be soft
+  (a curve bending up into the line): when the flat sizes do not show it, the split into floor and line that fits
+  best is used, if it fits. The split is chosen on the medians and held fixed in the bootstrap (the interval is
+  conditional on it).
 Slopes are reported per 1 000 units of the parameter (files for the file-count parameters).
 """
 
@@ -170,12 +171,14 @@ def fit_curve(chosen: Sequence[tuple[int, Cell]], scenario: str, family: str, st
 
 
 def floor_model(points: list[Point], param: str) -> tuple[list[Point], float | None, str]:
-    """(points with the floor's marked, the floor in seconds or None, a note): the floor model when the smallest
-    sizes are flat and ≥ 2 sizes rise above them, or when a line through every size does not fit, bending upward,
-    and a floor under a line does fit; a plain line otherwise (with a note when a floor was seen but too few sizes
-    lie above it to fit)."""
+    """(points with the floor's marked, the floor in seconds or None, a note): only when a line through every size
+    does not fit, bending upward — then the floor model if the smallest sizes are flat and ≥ 2 sizes rise above them,
+    else the best split into floor and line if that fits; a plain line otherwise (with a note when a floor was seen
+    but too few sizes lie above it to fit)."""
+    if misfit(points, *_line(points)) <= 0:
+        return points, None, ""  # a line through every size fits: a floor would be read into noise, not data
     floor, why = floor_sizes(points), FLAT
-    if not floor and misfit(points, *_line(points)) > 0:
+    if not floor:
         floor, why = knee(points), "a line through every size does not fit, bending upward, and a floor under one does"
     if not floor:
         return points, None, ""

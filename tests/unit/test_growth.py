@@ -57,6 +57,17 @@ def test_the_interval_covers_the_true_slope_in_most_repeated_runs(tmp_path: Path
     assert covered >= 16
 
 
+def test_a_true_line_is_never_given_a_floor(tmp_path: Path) -> None:
+    """Issue 17 §4: a gentle line has small sizes within 10 % of each other; that is not a floor."""
+    floors = 0
+    for seed in range(10):
+        run = growth_runs.write_run(tmp_path / str(seed), {"native": lambda n: 0.4, "line": lambda n: 0.5 + 0.004 * n
+                                                           / 1000}, seed=seed, build_sigma=0.05)
+        fit = fits_of(run, n_resamples=200)[("line", 2, "files_in_base", ())]
+        floors += fit.floor_s is not None
+    assert floors == 0
+
+
 def test_sizes_on_a_floor_are_found_and_the_line_is_fitted_above_it(sweep: Path) -> None:
     naive = fits_of(sweep)[("naive", 2, "files_in_base", ())]
     assert naive.model == growth.FLOOR_LINEAR
