@@ -6,7 +6,8 @@ What is fitted, and why:
   is fitted along the cells where the others are equal, and the row says at which values). A fit needs ≥ 3 sizes.
 - Ordinary least squares on the per-cell medians, every size weighted alike: a median is robust to the odd slow
   build, and fitting all builds would let a size with more repetitions pull the line.
-- Interval: hierarchical percentile bootstrap, as the rest of the harness (see `harness.analysis.sessions`): daemon sessions
+- Interval: with ≥ 2 rounds measuring every size, a t-interval over the slopes fitted to each round's low medians
+  (the round is the unit, as for ratios). Otherwise a hierarchical percentile bootstrap: daemon sessions
   (rounds) are drawn with replacement — the same draw for every size of a scenario, since one session builds them
   all and its drift moves them together — then builds within each drawn round; each resample's medians are fitted
   again. In a single-session run this is a bootstrap over builds. It measures how sure the slope is given the
@@ -254,6 +255,23 @@ def floor_sizes(points: Sequence[Point]) -> int:
 
 
 def slope_interval(fitted: Sequence[tuple[int, Cell]], seed: int, n_resamples: int) -> tuple[float, float] | None:
+    """95 % interval of the slope: with ≥ 2 rounds in which every size was measured, a t-interval over the rounds'
+    own slopes (each round's low medians fitted by least squares; t with R − 1 degrees of freedom) — the round is the
+    unit, and a bootstrap over 3 rounds has almost nothing to resample (it gave a native differ a slope excluding 0);
+    else the hierarchical bootstrap over builds (`bootstrap_slope_interval`)."""
+    shared = sorted(set.intersection(*(set(cell.rounds) for _, cell in fitted))) if fitted else []
+    if len(shared) < sessions.MIN_ROUNDS:
+        return bootstrap_slope_interval(fitted, seed, n_resamples)
+    xs = np.array([value for value, _ in fitted], float)
+    per_round = [sessions.round_medians(cell.values, cell.rounds) for _, cell in fitted]
+    slopes = np.array([np.polyfit(xs, [medians[r] for medians in per_round], 1)[0] for r in shared])
+    half = float(stats.stats.t.ppf(0.5 + stats.CONFIDENCE / 2, slopes.size - 1)) * slopes.std(ddof=1) / np.sqrt(
+        slopes.size)
+    return float(slopes.mean() - half), float(slopes.mean() + half)
+
+
+def bootstrap_slope_interval(fitted: Sequence[tuple[int, Cell]], seed: int, n_resamples: int
+                             ) -> tuple[float, float] | None:
     """95 % percentile interval of the least-squares slope over hierarchical bootstrap resamples of the cells'
     medians: rounds drawn once for all sizes (one daemon session builds them all), builds drawn within each drawn
     round independently per size. None when too many resamples are undefined."""
