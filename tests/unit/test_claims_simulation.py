@@ -76,3 +76,29 @@ def test_the_same_run_gives_the_same_verdict(effect: float) -> None:
     run = as_run(simulate(Condition(effect, **NOISY), seed=8))
     first, second = summarize(run), summarize(run)
     assert [r.verdict for r in first.rows] == [r.verdict for r in second.rows]
+
+
+def compare_outcome(effect: float, matrices: int, seed: int) -> tuple[float, float, float]:
+    """(slower, any claim, coverage) of the whole build of `other` between two simulated runs (B = A × effect):
+    through the real `compare_runs` (Welch, each run over its own rounds)."""
+    from harness.analysis.compare import compare_runs
+
+    slower = claims = covered = 0
+    for index in range(matrices):
+        run_a = as_run(simulate(Condition(1.0, **NOISY), seed + 2 * index))
+        run_b = as_run(simulate(Condition(effect, **NOISY), seed + 2 * index + 1))
+        rows = compare_runs(run_a, run_b).rows
+        row = next(r for r in rows if r.step == "total" and r.scenario == "other")
+        slower += row.verdict == "slower"
+        claims += any(r.verdict in ("slower", "faster") for r in rows)
+        covered += row.ratio_ci_low <= effect <= row.ratio_ci_high
+    return slower / matrices, claims / matrices, covered / matrices
+
+
+def test_compare_between_runs_keeps_its_error_rates() -> None:
+    null_slower, null_claims, null_coverage = compare_outcome(1.0, matrices=150, seed=200)
+    slower, _, coverage = compare_outcome(1.25, matrices=150, seed=600)
+    print(f"\ncompare: null any-claim {null_claims:.0%}, coverage {null_coverage:.0%}; 1.25× slower {slower:.0%}, "
+          f"coverage {coverage:.0%}")
+    assert null_claims <= 0.05 and slower >= 0.80
+    assert min(null_coverage, coverage) >= 0.90  # 150 runs: 95 % ± 2 SE ≈ 91–99 %
