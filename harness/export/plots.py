@@ -25,7 +25,7 @@ from harness.export import numbers
 from harness.results.reader import TOTAL
 
 COLUMNS = 3
-#: The noise floor is shaded around 1× in the ratio plot.
+#: The ±δ band (the declared smallest effect) is shaded around 1× in the ratio plot.
 BAND_COLOUR = "#dddddd"
 #: Tick labels wrap at this many characters (never cut: `…-redirect-dir-on` and `…-off` must stay distinct).
 LABEL_WIDTH = 15

@@ -200,7 +200,7 @@ def observer_methods(manifest: dict, summary: Summary) -> list[str]:
 
 
 def _headline_lines(summary: Summary) -> list[str]:
-    """The verdicts a reader quotes, and the noise floor they were judged against, before any table."""
+    """The verdicts a reader quotes, and the δ and A/A check they were judged with, before any table."""
 
     several = len({h.workload for h in summary.headlines}) > 1
     found = [f"- {headline_text(h, summary.noise, several)}" for h in summary.headlines]
