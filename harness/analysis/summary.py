@@ -214,8 +214,9 @@ def control_notes(floor: stats.NoiseFloor, name: str, of: str) -> list[str]:
     notes = []
     if floor.aa_excludes_one:
         notes.append(f"WARNING: A/A control {name} differs from its identical twin {of} (interval "
-                     f"[{floor.aa_low:.3f}, {floor.aa_high:.3f}] excludes 1): the run is broken or drifting; do not "
-                     "cite its verdicts — find the interference (load, thermal throttling) and rerun")
+                     f"[{floor.aa_low:.3f}, {floor.aa_high:.3f}] excludes 1): by chance in 1 run of 20, more often "
+                     "when the run is broken or drifting; check for interference (load, thermal throttling) and "
+                     "rerun before citing its verdicts")
     if floor.detectable is not None and floor.detectable > floor.min_effect:
         notes.append(f"this run resolves about ±{floor.detectable:.1%} (A/A half-width), more than δ = "
                      f"{floor.min_effect:.0%}: it cannot show equivalence at δ; add rounds or raise min_effect")

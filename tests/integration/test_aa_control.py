@@ -49,7 +49,9 @@ def test_an_aa_matrix_in_rounds_calls_only_the_naive_differ_slower_beyond_delta(
 
     summary = json.loads(harness.run("summary", str(run_dir), "--format", "json").stdout)
     noise = summary["noise"]
-    assert noise["method"] == "aa" and noise["aa_low"] <= 1 <= noise["aa_high"], noise
+    assert noise["method"] == "aa" and noise["aa_low"] < noise["aa_high"], noise
+    if not noise["aa_low"] <= 1 <= noise["aa_high"]:  # a 95 % interval misses 1 in 1 honest run of 20: say so
+        assert any(note.startswith("WARNING: A/A control") for note in summary["notes"]), summary["notes"]
     assert noise["detectable"] > 0 and summary["min_effect"] == 0.05
     control_rows = [r for r in summary["rows"] if r["scenario"] == CONTROL]
     assert control_rows and not [r for r in control_rows if r["verdict"] in ("slower", "faster")], \
