@@ -14,7 +14,7 @@ import sys
 from harness import __version__
 from harness.errors import HarnessError
 
-VERBS = ("validate", "run", "summary", "compare", "report", "doctor", "up", "down", "cleanup", "engines")
+VERBS = ("validate", "run", "summary", "compare", "report", "plan", "doctor", "up", "down", "cleanup", "engines")
 
 DESCRIPTION = """\
 Benchmark what a Docker storage configuration costs image builds, step by step.
@@ -22,7 +22,8 @@ Benchmark what a Docker storage configuration costs image builds, step by step.
 A matrix (YAML) names scenarios (docker hosts: a private local dockerd, an SSH server, or a Vagrant VM, each with
 its storage driver, backing filesystem and overlay knobs) and workloads (a generated base image and Dockerfile
 steps). `harness run` times every ADD/COPY/RUN step of no-cache builds, keeps every raw sample in a run directory,
-and summarises them. Exit codes: 0 ok, 1 some measurements failed (recorded), 2 bad input, 3 environment not able.
+and summarises them. Exit codes: 0 ok, 1 some measurements failed (recorded) or `compare --fail-above` found a
+slower cell, 2 bad input, 3 environment not able, 4 `compare --fail-above` could not judge a cell.
 """
 
 

@@ -1,10 +1,11 @@
-"""Cells of one scenario against the cells of another (or of another run): ratio of medians, its interval, a p-value,
-and the bootstrap draws a geometric mean over steps needs — by daemon session when the run has rounds.
+"""Cells of one scenario against the cells of another (or of another run): ratio, its 95 % and 90 % intervals, a
+p-value, and the per-round log statistics a geometric mean over steps needs — by daemon session when the run has
+rounds.
 
 Two designs, chosen per pair of scenarios:
 - "rounds": both sides have ≥ `sessions.MIN_ROUNDS` rounds (for `summary`, rounds both share: they interleave, so
-  pairing by round removes drift). Hierarchical bootstrap over rounds then builds, round-level t-test
-  (see `harness.analysis.sessions`).
+  pairing by round removes drift). A t-interval and t-test on per-round log ratios (paired) or on each run's log
+  round statistics (Welch, for `compare`) — see `harness.analysis.sessions`. One build per round is enough.
 - "builds": one daemon session per scenario (schema-1 runs, `rounds: 1`): the session variance cannot be estimated,
   so the build-level methods of `harness.analysis.stats` are used (percentile bootstrap, Mann–Whitney), which overstate
   significance when sessions drift; the summary says so in a note.
@@ -12,23 +13,25 @@ Two designs, chosen per pair of scenarios:
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from harness.analysis import sessions, stats
 from harness.results.reader import Cell
 
 ROUNDS, BUILDS = "rounds", "builds"
+#: Why a step timed at 0.0 s (BuildKit's plain progress rounds to 0.1 s) gets no verdict: no ratio exists.
+RESOLUTION = "median 0.0 s: below the builder's resolution"
 
 
 @dataclass(frozen=True)
 class PairResult:
-    """One cell pair: the difference, and the ratio's bootstrap draws (None without an interval or in "builds")."""
+    """One cell pair: the difference, and each side's log round statistics (None without them or in "builds")."""
 
     difference: stats.Difference
-    draws: np.ndarray | None
+    logs: tuple[dict[int, float], dict[int, float]] | None = None
 
 
 def design(pairs: Sequence[tuple[Cell, Cell]], paired: bool) -> str:
@@ -40,41 +43,58 @@ def design(pairs: Sequence[tuple[Cell, Cell]], paired: bool) -> str:
     return ROUNDS if min(len(base_rounds), len(other_rounds)) >= sessions.MIN_ROUNDS else BUILDS
 
 
-def compare_pairs(pairs: Sequence[tuple[Cell, Cell]], seed: int, paired: bool,
-                  n_resamples: int = stats.BOOTSTRAP_RESAMPLES) -> tuple[str, list[PairResult]]:
-    """(design, one result per (base, other) pair). One set of draws serves every pair, so steps of a build stay
-    together and a geometric mean over them gets its interval from the same resamples."""
+def compare_pairs(pairs: Sequence[tuple[Cell, Cell]], seed: int, paired: bool) -> tuple[str, list[PairResult]]:
+    """(design, one result per (base, other) pair); `seed` seeds the build-level bootstrap."""
     chosen = design(pairs, paired)
     if chosen == BUILDS:
-        return chosen, [PairResult(stats.difference(base.values, other.values, stats.seed_from(seed, index)), None)
+        return chosen, [by_builds(base, other, stats.seed_from(seed, index))
                         for index, (base, other) in enumerate(pairs)]
-    rounds = sorted({r for base, other in pairs for r in (*base.rounds, *other.rounds)})
-    per_round = max(max(np.unique(cell.rounds, return_counts=True)[1], default=1)
-                    for pair in pairs for cell in pair if cell.rounds)
-    draws = sessions.resamples(rounds, int(per_round), seed, n_resamples, paired=paired)
-    return chosen, [_by_rounds(base, other, draws, paired) for base, other in pairs]
+    return chosen, [by_rounds(base, other, paired) for base, other in pairs]
 
 
-def _by_rounds(base: Cell, other: Cell, draws: sessions.Resamples, paired: bool) -> PairResult:
-    ratio = stats.ratio_of_medians(base.values, other.values)
-    p_value = (sessions.round_test_p(base.values, base.rounds, other.values, other.rounds) if paired
-               else sessions.welch_p(base.values, base.rounds, other.values, other.rounds))
-    if ratio is None or min(len(base.values), len(other.values)) < stats.MIN_N_CI:
-        return PairResult(stats.Difference(ratio, None, None, p_value), None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = (sessions.resampled_medians(other.values, other.rounds, draws, "other")
-                  / sessions.resampled_medians(base.values, base.rounds, draws, "base"))
-    interval = sessions.percentile_interval(ratios, stats.CONFIDENCE)
-    if interval is None:
-        return PairResult(stats.Difference(ratio, None, None, p_value), None)
-    low, high = min(interval[0], ratio), max(interval[1], ratio)  # a percentile interval may miss a skewed point
-    return PairResult(stats.Difference(ratio, low, high, p_value), ratios)
+def by_builds(base: Cell, other: Cell, seed: int) -> PairResult:
+    """The build-level difference of one cell pair (single-session runs)."""
+    if base.values and other.values and min(statistics.median(base.values),
+                                            statistics.median(other.values)) <= 0:
+        return PairResult(_missing(base, other, RESOLUTION))
+    return PairResult(stats.difference(base.values, other.values, seed))
 
 
-def geomean_interval(draws: Sequence[np.ndarray]) -> tuple[float, float] | None:
-    """Percentile interval of the geometric mean of step ratios, resample by resample (same draws for every step)."""
-    if not draws:
+def by_rounds(base: Cell, other: Cell, paired: bool) -> PairResult:
+    """The round-level difference of one cell pair; `missing` says why there is none."""
+    logs = (sessions.round_logs(base.values, base.rounds), sessions.round_logs(other.values, other.rounds))
+    if logs[0] is None or logs[1] is None:
+        return PairResult(_missing(base, other, RESOLUTION))
+    return PairResult(from_estimate(estimate(*logs, paired), paired), logs)
+
+
+def estimate(base: dict[int, float], other: dict[int, float], paired: bool) -> sessions.Estimate | None:
+    return sessions.paired_estimate(base, other) if paired else sessions.welch_estimate(base, other)
+
+
+def from_estimate(found: sessions.Estimate | None, paired: bool) -> stats.Difference:
+    """A `Difference` from a round-level estimate (95 % and 90 % t-intervals), or one saying what is missing."""
+    if found is None:
+        need = "rounds both sides ran" if paired else "rounds in each run"
+        return stats.Difference(None, None, None, None, missing=f"fewer than {sessions.MIN_ROUNDS} {need}")
+    low, high = found.interval(stats.CONFIDENCE)
+    eq_low, eq_high = found.interval(1 - 2 * (1 - stats.CONFIDENCE))
+    return stats.Difference(math.exp(found.log_ratio), low, high, found.p_value, eq_low, eq_high)
+
+
+def _missing(base: Cell, other: Cell, why: str) -> stats.Difference:
+    return stats.Difference(stats.ratio_of_medians(base.values, other.values), None, None, None, missing=why)
+
+
+def geomean_interval(logs: Sequence[tuple[dict[int, float], dict[int, float]]], paired: bool
+                     ) -> tuple[float, float] | None:
+    """95 % interval of the geometric mean of step ratios: per side and round, the mean log statistic over the
+    steps (rounds where every step was measured), then the same round-level interval as one step."""
+    if not logs:
         return None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(np.vstack(draws))
-    return sessions.percentile_interval(np.exp(logs.mean(axis=0)), stats.CONFIDENCE)
+    sides = []
+    for side in (0, 1):
+        common = set.intersection(*(set(pair[side]) for pair in logs))
+        sides.append({r: sum(pair[side][r] for pair in logs) / len(logs) for r in common})
+    found = estimate(sides[0], sides[1], paired)
+    return found.interval(stats.CONFIDENCE) if found else None

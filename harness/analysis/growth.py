@@ -6,20 +6,22 @@ What is fitted, and why:
   is fitted along the cells where the others are equal, and the row says at which values). A fit needs ≥ 3 sizes.
 - Ordinary least squares on the per-cell medians, every size weighted alike: a median is robust to the odd slow
   build, and fitting all builds would let a size with more repetitions pull the line.
-- Interval: hierarchical percentile bootstrap, as the rest of the harness (see `harness.analysis.sessions`): daemon sessions
+- Interval: with ≥ 2 rounds measuring every size, a t-interval over the slopes fitted to each round's low medians
+  (the round is the unit, as for ratios). Otherwise a hierarchical percentile bootstrap: daemon sessions
   (rounds) are drawn with replacement — the same draw for every size of a scenario, since one session builds them
   all and its drift moves them together — then builds within each drawn round; each resample's medians are fitted
   again. In a single-session run this is a bootstrap over builds. It measures how sure the slope is given the
   noise of the measurements, not whether a line is the right model: that is judged separately (`LINE_TOLERANCE`).
 - Floor: differs that wait for the next whole second after each layer diff (the naive differ, docs/facts.md) make the
-  smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of
-  the smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise
-  above them, the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is
-  fitted to the sizes above it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it
-  underestimates). The wait is uniform in 0–1 s, so the floor can be soft (a curve bending up into the line):
-  when the line through every size misfits bending upward, the split into floor and line that fits best is used,
-  if it fits. The split is chosen on the medians and held fixed in the bootstrap (the interval is conditional on
-  it).
+  smallest sizes sit on a floor, and a line through them underestimates the growth above it. When the medians of the
+  smallest sizes are flat (within `FLOOR_TOLERANCE` or the smallest size's interval) and later sizes rise above them,
+  the model is time = max(floor, a + b·N): the floor is the median of the flat sizes and the line is fitted to the
+  sizes above it (needs ≥ 2; with fewer, a line over every size is kept and the note says why it underestimates). A
+  floor is only fitted where the data show one: when a straight line through every size does not fit, bending upward
+  (a true line with flat-looking small sizes keeps the line). The wait is uniform in 0–1 s, so the floor can be soft
+  (a curve bending up into the line): when the flat sizes do not show it, the split into floor and line that fits
+  best is used, if it fits. The split is chosen on the medians and held fixed in the bootstrap (the interval is
+  conditional on it).
 Slopes are reported per 1 000 units of the parameter (files for the file-count parameters).
 """
 
@@ -170,12 +172,14 @@ def fit_curve(chosen: Sequence[tuple[int, Cell]], scenario: str, family: str, st
 
 
 def floor_model(points: list[Point], param: str) -> tuple[list[Point], float | None, str]:
-    """(points with the floor's marked, the floor in seconds or None, a note): the floor model when the smallest
-    sizes are flat and ≥ 2 sizes rise above them, or when a line through every size does not fit, bending upward,
-    and a floor under a line does fit; a plain line otherwise (with a note when a floor was seen but too few sizes
-    lie above it to fit)."""
+    """(points with the floor's marked, the floor in seconds or None, a note): only when a line through every size
+    does not fit, bending upward — then the floor model if the smallest sizes are flat and ≥ 2 sizes rise above them,
+    else the best split into floor and line if that fits; a plain line otherwise (with a note when a floor was seen
+    but too few sizes lie above it to fit)."""
+    if misfit(points, *_line(points)) <= 0:
+        return points, None, ""  # a line through every size fits: a floor would be read into noise, not data
     floor, why = floor_sizes(points), FLAT
-    if not floor and misfit(points, *_line(points)) > 0:
+    if not floor:
         floor, why = knee(points), "a line through every size does not fit, bending upward, and a floor under one does"
     if not floor:
         return points, None, ""
@@ -251,6 +255,23 @@ def floor_sizes(points: Sequence[Point]) -> int:
 
 
 def slope_interval(fitted: Sequence[tuple[int, Cell]], seed: int, n_resamples: int) -> tuple[float, float] | None:
+    """95 % interval of the slope: with ≥ 2 rounds in which every size was measured, a t-interval over the rounds'
+    own slopes (each round's low medians fitted by least squares; t with R − 1 degrees of freedom) — the round is the
+    unit, and a bootstrap over 3 rounds has almost nothing to resample (it gave a native differ a slope excluding 0);
+    else the hierarchical bootstrap over builds (`bootstrap_slope_interval`)."""
+    shared = sorted(set.intersection(*(set(cell.rounds) for _, cell in fitted))) if fitted else []
+    if len(shared) < sessions.MIN_ROUNDS:
+        return bootstrap_slope_interval(fitted, seed, n_resamples)
+    xs = np.array([value for value, _ in fitted], float)
+    per_round = [sessions.round_medians(cell.values, cell.rounds) for _, cell in fitted]
+    slopes = np.array([np.polyfit(xs, [medians[r] for medians in per_round], 1)[0] for r in shared])
+    half = float(stats.stats.t.ppf(0.5 + stats.CONFIDENCE / 2, slopes.size - 1)) * slopes.std(ddof=1) / np.sqrt(
+        slopes.size)
+    return float(slopes.mean() - half), float(slopes.mean() + half)
+
+
+def bootstrap_slope_interval(fitted: Sequence[tuple[int, Cell]], seed: int, n_resamples: int
+                             ) -> tuple[float, float] | None:
     """95 % percentile interval of the least-squares slope over hierarchical bootstrap resamples of the cells'
     medians: rounds drawn once for all sizes (one daemon session builds them all), builds drawn within each drawn
     round independently per size. None when too many resamples are undefined."""

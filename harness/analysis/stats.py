@@ -28,9 +28,10 @@ MIN_N_TEST = 4
 #: Smallest n whose order-statistic interval reaches 95 % coverage (n = 5 gives at most 93.75 %).
 MIN_N_CI = 6
 DEFAULT_ALPHA = 0.05
-#: Ratios within 1 ± this are reported as "no difference" even when the test rejects: below it, a storage
-#: configuration's effect is indistinguishable from run-to-run drift of a build host.
-DEFAULT_NOISE = 0.02
+#: The declared smallest effect of interest δ (matrix `min_effect`, --min-effect): a ratio within ±δ (on the log
+#: scale: [1/(1+δ), 1+δ]) is too small to matter for a build farm, so "slower" needs the whole interval beyond it
+#: and "equivalent" needs the 90 % interval inside it (two one-sided tests).
+DEFAULT_MIN_EFFECT = 0.05
 #: pyperf's instability threshold (pyperf/_cli.py format_checks): stdev ≥ 10 % of the mean.
 CV_THRESHOLD = 0.10
 #: Outlier threshold on the modified z-score of Iglewicz & Hoaglin (1993), "How to Detect and Handle Outliers",
@@ -63,12 +64,16 @@ class Description:
 
 @dataclass(frozen=True)
 class Difference:
-    """How `other` relates to `base`: ratio of medians (other ÷ base), its interval, and the raw test p-value."""
+    """How `other` relates to `base`: the ratio (other ÷ base), its 95 % interval, the 90 % interval the
+    equivalence test needs (eq_*), the raw test p-value, and — where a verdict cannot be given — what is missing."""
 
     ratio: float | None
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+    eq_low: float | None = None
+    eq_high: float | None = None
+    missing: str | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -260,45 +265,71 @@ def adjust_pvalues(p_values: Sequence[float | None]) -> list[float | None]:
 
 @dataclass(frozen=True)
 class NoiseFloor:
-    """Ratios inside [low, high] are indistinguishable from what two identical configurations show.
+    """What a run's verdicts are judged against: the declared smallest effect δ, and what the A/A control says.
 
-    "aa": measured, the A/A control's whole-build ratio interval (made symmetric around 1 on the log scale, so a
-    floor never favours one direction); "fixed": 1 ± a guessed fraction (--noise), when the run has no control.
+    low/high: the ±δ band [1/(1+δ), 1+δ] (log-symmetric, so a floor never favours one direction). method "aa": the
+    run has an A/A control (two identical scenarios); aa_low/aa_high is its whole-build 95 % interval (widest over
+    workloads) and `detectable` its half-width on the log scale as a fraction, the run's smallest detectable effect.
+    The control is a diagnostic, not a margin: an A/A interval that excludes 1 means the run is broken or drifting.
     """
 
     method: str
     low: float
     high: float
+    min_effect: float = DEFAULT_MIN_EFFECT
+    aa_low: float | None = None
+    aa_high: float | None = None
+    detectable: float | None = None
+
+    @property
+    def aa_excludes_one(self) -> bool:
+        return self.aa_low is not None and self.aa_high is not None and not self.aa_low <= 1 <= self.aa_high
 
 
-def fixed_noise(fraction: float = DEFAULT_NOISE) -> NoiseFloor:
-    return NoiseFloor("fixed", 1 - fraction, 1 + fraction)
+def declared(min_effect: float = DEFAULT_MIN_EFFECT) -> NoiseFloor:
+    """The ±δ band of a run without an A/A control."""
+    return NoiseFloor("none", 1 / (1 + min_effect), 1 + min_effect, min_effect)
 
 
-def measured_noise(intervals: Sequence[tuple[float, float]]) -> NoiseFloor:
-    """The A/A floor from the control's whole-build ratio intervals (one per workload): the widest of them,
-    symmetric around 1 on the log scale."""
-    half = max(max(abs(math.log(low)), abs(math.log(high))) for low, high in intervals)
-    return NoiseFloor("aa", math.exp(-half), math.exp(half))
+def with_control(min_effect: float, intervals: Sequence[tuple[float, float]]) -> NoiseFloor:
+    """The ±δ band plus the A/A diagnostic from the control's whole-build intervals (one per workload): the widest
+    of them, its half-width on the log scale as the smallest detectable effect."""
+    low, high = min(i[0] for i in intervals), max(i[1] for i in intervals)
+    half = max((math.log(h) - math.log(lo)) / 2 for lo, h in intervals)
+    return NoiseFloor("aa", 1 / (1 + min_effect), 1 + min_effect, min_effect, low, high, math.exp(half) - 1)
 
 
-SIGNIFICANT, NOISE, UNRESOLVED, UNTESTED = "significant", "noise", "unresolved", "untested"
+SLOWER, FASTER, EQUIVALENT, INCONCLUSIVE, UNTESTED = "slower", "faster", "equivalent", "inconclusive", "untested"
+VERDICTS = (SLOWER, FASTER, EQUIVALENT, INCONCLUSIVE, UNTESTED)
 
 
-def verdict(p_adjusted: float | None, ci_low: float | None, ci_high: float | None, floor: NoiseFloor,
+def verdict(p_adjusted: float | None, diff: Difference, min_effect: float = DEFAULT_MIN_EFFECT,
             alpha: float = DEFAULT_ALPHA) -> str:
-    """One cell's verdict, from the adjusted test *and* the ratio interval, so the two can never contradict:
+    """One cell's verdict from the adjusted test, the 95 % interval and the 90 % interval, against ±δ:
 
-    significant — p_adj < α and the interval lies wholly outside the noise floor;
-    noise       — the interval overlaps the noise floor (the difference is within what A/A shows);
-    unresolved  — the interval is outside the floor, but p_adj ≥ α (not significant after the correction);
-    untested    — no p-value or no interval (too few samples or rounds).
+    slower / faster — p_adj < α and the 95 % interval lies wholly beyond 1+δ (above) or 1/(1+δ) (below);
+    equivalent      — the 90 % interval lies inside [1/(1+δ), 1+δ]: both one-sided tests at α = 5 % reject an
+                      effect of δ or more (TOST; Schuirmann 1987, Lakens 2017);
+    inconclusive    — neither: the data cannot tell an effect of δ from none (more rounds narrow the interval);
+    untested        — no p-value or no interval (`diff.missing` says what is missing).
     """
-    if p_adjusted is None or ci_low is None or ci_high is None:
+    if p_adjusted is None or diff.ci_low is None or diff.ci_high is None:
         return UNTESTED
-    if floor.low <= ci_high and ci_low <= floor.high:
-        return NOISE
-    return SIGNIFICANT if p_adjusted < alpha else UNRESOLVED
+    upper, lower = 1 + min_effect, 1 / (1 + min_effect)
+    if p_adjusted < alpha and diff.ci_low > upper:
+        return SLOWER
+    if p_adjusted < alpha and diff.ci_high < lower:
+        return FASTER
+    if diff.eq_low is not None and diff.eq_high is not None and lower < diff.eq_low and diff.eq_high < upper:
+        return EQUIVALENT
+    return INCONCLUSIVE
+
+
+def half_width(low: float | None, high: float | None) -> float | None:
+    """An interval's half-width on the log scale, as a fraction (0.05: the interval spans about ±5 %)."""
+    if low is None or high is None or low <= 0:
+        return None
+    return math.exp((math.log(high) - math.log(low)) / 2) - 1
 
 
 def geometric_mean(values: Sequence[float]) -> float | None:
@@ -311,8 +342,15 @@ def geometric_mean(values: Sequence[float]) -> float | None:
 
 def difference(base: Sequence[float], other: Sequence[float], seed: int,
                confidence: float = CONFIDENCE) -> Difference:
-    """Ratio of medians with its bootstrap interval and the Mann–Whitney p-value, for `other` against `base`."""
+    """Ratio of medians with its bootstrap intervals (95 % and the 90 % for the equivalence test) and the
+    Mann–Whitney p-value, for `other` against `base`."""
     interval = ratio_ci(base, other, seed, confidence)
+    narrow = ratio_ci(base, other, seed, 1 - 2 * (1 - confidence)) if interval else None
     low, high = interval if interval else (None, None)
-    return Difference(ratio=ratio_of_medians(base, other), ci_low=low, ci_high=high,
-                      p_value=mann_whitney_p(base, other))
+    eq_low, eq_high = narrow if narrow else (None, None)
+    p_value = mann_whitney_p(base, other)
+    missing = None
+    if interval is None or p_value is None:
+        missing = f"{min(len(base), len(other))} builds on one side: the build-level interval needs {MIN_N_CI}"
+    return Difference(ratio=ratio_of_medians(base, other), ci_low=low, ci_high=high, p_value=p_value,
+                      eq_low=eq_low, eq_high=eq_high, missing=missing)

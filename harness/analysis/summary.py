@@ -4,9 +4,10 @@ baseline scenario's cell under the same builder (a BuildKit build is never divid
 Each row carries the cell's own numbers (median, its distribution-free interval, spread) and, for scenarios other
 than the baseline, the ratio of medians with its interval and a p-value, Benjamini–Hochberg adjusted over every
 comparison in the run. With rounds, the interval and the test treat the daemon session as the unit (see
-`harness.analysis.differences`). A cell's verdict needs the test to reject *and* its interval to lie outside the run's noise
-floor: measured by the A/A control scenario when the run has one, else a fixed 1 ± --noise. The baseline's own rows
-have ratio 1.0 and no interval, p-value or verdict: it is not compared with itself.
+`harness.analysis.differences`). Verdicts (`stats.verdict`) judge the interval against the declared smallest effect
+δ (matrix `min_effect`, --min-effect, default 5 %): slower/faster, equivalent (TOST), inconclusive or untested. The
+A/A control, when the run has one, is a diagnostic: its interval should hold 1, and its half-width is the run's
+smallest detectable effect. The baseline's own rows have ratio 1.0 and no interval, p-value or verdict.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ class Row:
     significant: bool
     warnings: tuple[str, ...]
     values: tuple[float, ...]
-    values: tuple[float, ...]
     verdict: str = stats.UNTESTED
     builder: str = "classic"
+    reason: str | None = None
     diff_share: float | None = None
     commit_median_s: float | None = None
     params: dict | None = None
@@ -92,6 +93,7 @@ class Headline:
     significant: bool
     verdict: str
     builder: str = "classic"
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,26 +129,28 @@ def resolve_baseline(run: RunData, requested: str | None) -> str:
 
 
 def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DEFAULT_ALPHA,
-              noise: float = stats.DEFAULT_NOISE) -> Summary:
-    """Statistics of every cell of `run` against `baseline` (default: the manifest's baseline scenario)."""
+              min_effect: float | None = None) -> Summary:
+    """Statistics of every cell of `run` against `baseline` (default: the manifest's baseline scenario), judged
+    against `min_effect` (a fraction; default: the manifest's, else 5 %)."""
     baseline = resolve_baseline(run, baseline)
+    min_effect = declared_min_effect(run.manifest) if min_effect is None else min_effect
     cells = collect_cells(run.samples)
     keys = ordered_keys(cells, run.manifest, baseline)
     found = {key: cell_caveats(cells[key], cells.get(baseline_key(key, baseline))) for key in keys}
     results, designs = _differences(cells, keys, baseline)
     adjusted = dict(zip(results, stats.adjust_pvalues([results[key].difference.p_value for key in results])))
-    floor, control, floor_note = noise_floor(run, cells, noise)
+    floor, control, floor_note = control_diagnostic(run, cells, min_effect)
     rows = tuple(_row(cells[key], cells.get(baseline_key(key, baseline)), found[key], results.get(key),
                       adjusted.get(key), floor, alpha) for key in keys)
     rows = with_params(rows, run.manifest)
-    draws = {key: result.draws for key, result in results.items()}
+    draws = {key: result.logs for key, result in results.items()}
     design = differences.ROUNDS if designs and set(designs.values()) == {differences.ROUNDS} else differences.BUILDS
     return Summary(
         run_id=run.run_id, baseline=baseline, alpha=alpha, noise=floor, design=design,
         n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows, geomean=geomean_rows(rows, draws),
         caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key in keys for code, detail in found[key]),
         notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
-        headlines=headlines(rows, baseline), control=control,
+        headlines=headlines(rows, baseline) + unmeasured_headlines(run, baseline, cells), control=control,
         growth=growth.fit_growth(cells, run.manifest, list(dict.fromkeys(key[2] for key in keys))))
 
 
@@ -178,23 +182,45 @@ def _differences(cells: dict, keys: list, baseline: str) -> tuple[dict, dict[str
     return results, designs
 
 
-def noise_floor(run: RunData, cells: dict, noise: float) -> tuple[stats.NoiseFloor, str | None, list[str]]:
-    """The A/A floor from the manifest's control scenario, else 1 ± `noise`; plus the control's name and a note
-    when a control exists but gives no interval."""
+def declared_min_effect(manifest: dict) -> float:
+    """δ as the manifest recorded it (a fraction; runs made before it was recorded: the 5 % default)."""
+    value = manifest.get("min_effect")
+    return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else stats.DEFAULT_MIN_EFFECT
+
+
+def control_diagnostic(run: RunData, cells: dict, min_effect: float
+                       ) -> tuple[stats.NoiseFloor, str | None, list[str]]:
+    """The ±δ band with the A/A control's diagnostic when the run has one (its name, and notes: a control that
+    differs from its twin means the run is broken or drifting; one too imprecise for δ says so)."""
     control = run.manifest.get("control") or {}
     name, of = control.get("scenario"), control.get("of")
     if not name or not of:
-        return stats.fixed_noise(noise), None, []
+        return stats.declared(min_effect), None, []
     pairs = [(cells[(w, TOTAL, of, b)], cells[(w, TOTAL, name, b)])
              for w, b in dict.fromkeys((k[0], k[3]) for k in cells)
              if (w, TOTAL, of, b) in cells and (w, TOTAL, name, b) in cells]
     _, found = differences.compare_pairs(pairs, stats.seed_from("aa", name, of), paired=True) if pairs else ("", [])
     intervals = [(r.difference.ci_low, r.difference.ci_high) for r in found if r.difference.ci_low is not None]
     if not intervals:
-        return stats.fixed_noise(noise), name, [
-            f"control {name} has no whole-build interval (too few samples or rounds): the noise floor falls back to "
-            f"1 ± {noise:.0%}"]
-    return stats.measured_noise(intervals), name, []
+        return stats.declared(min_effect), name, [
+            f"A/A control {name} has no whole-build interval (too few samples or rounds): the run's smallest "
+            "detectable effect is unknown"]
+    floor = stats.with_control(min_effect, intervals)
+    return floor, name, control_notes(floor, name, of)
+
+
+def control_notes(floor: stats.NoiseFloor, name: str, of: str) -> list[str]:
+    """What the A/A control says about the run: drifting (its interval excludes 1), or too imprecise for δ."""
+    notes = []
+    if floor.aa_excludes_one:
+        notes.append(f"WARNING: A/A control {name} differs from its identical twin {of} (interval "
+                     f"[{floor.aa_low:.3f}, {floor.aa_high:.3f}] excludes 1): by chance in 1 run of 20, more often "
+                     "when the run is broken or drifting; check for interference (load, thermal throttling) and "
+                     "rerun before citing its verdicts")
+    if floor.detectable is not None and floor.detectable > floor.min_effect:
+        notes.append(f"this run resolves about ±{floor.detectable:.1%} (A/A half-width), more than δ = "
+                     f"{floor.min_effect:.0%}: it cannot show equivalence at δ; add rounds or raise min_effect")
+    return notes
 
 
 def cell_caveats(cell: Cell, base: Cell | None) -> list[tuple[str, str]]:
@@ -212,23 +238,47 @@ def _row(cell: Cell, base: Cell | None, found: list[tuple[str, str]], result, p_
     if is_baseline:
         diff = stats.Difference(ratio=1.0 if own.n else None, ci_low=None, ci_high=None, p_value=None)
     elif result is None:
-        diff = stats.Difference(stats.ratio_of_medians(base.values, cell.values) if base else None, None, None, None)
+        diff = stats.Difference(stats.ratio_of_medians(base.values, cell.values) if base else None, None, None, None,
+                                missing=nothing_to_compare(cell, base))
     else:
         diff = result.difference
-    verdict = stats.UNTESTED if is_baseline else stats.verdict(p_adjusted, diff.ci_low, diff.ci_high, floor, alpha)
+    verdict = stats.UNTESTED if is_baseline else stats.verdict(p_adjusted, diff, floor.min_effect, alpha)
     return Row(
         workload=cell.workload, step=cell.step, instruction=cell.instruction, text=cell.text,
         scenario=cell.scenario, is_baseline=is_baseline, n=own.n, n_failed=cell.n_failed, median_s=own.median,
         ci_low_s=own.ci_low, ci_high_s=own.ci_high, min_s=own.minimum, max_s=own.maximum, cv=own.cv,
         mad_s=own.mad, ratio=diff.ratio, ratio_ci_low=diff.ci_low, ratio_ci_high=diff.ci_high,
-        p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict == stats.SIGNIFICANT,
+        p_value=diff.p_value, p_adjusted=p_adjusted, significant=verdict in (stats.SLOWER, stats.FASTER),
         warnings=tuple(code for code, _ in found), values=cell.values, verdict=verdict, builder=cell.builder,
+        reason=None if is_baseline else explain(verdict, diff, floor),
         commit_median_s=cells.commit_median_s(cell.phases), diff_share=cells.diff_share(cell.profiles))
 
 
-def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[GeomeanRow, ...]:
+def nothing_to_compare(cell: Cell, base: Cell | None) -> str:
+    """Why a cell has no comparison at all: its own or the baseline's builds all failed, or no baseline cell."""
+    if not cell.values:
+        return f"all {cell.n_failed} builds failed" if cell.n_failed else "no measurements"
+    if base is None or not base.values:
+        return "the baseline has no successful measurement of this step"
+    return "no comparison"
+
+
+def explain(verdict: str, diff: stats.Difference, floor: stats.NoiseFloor) -> str | None:
+    """The sentence beside a verdict that needs one: what is missing (untested), what would resolve it
+    (inconclusive)."""
+    if verdict == stats.UNTESTED:
+        return diff.missing or "too few samples or rounds"
+    if verdict != stats.INCONCLUSIVE:
+        return None
+    half = stats.half_width(diff.ci_low, diff.ci_high)
+    resolves = f"this comparison resolves ±{half:.1%}" if half is not None else "no interval"
+    return (f"neither beyond nor within ±{floor.min_effect:.0%} ({resolves}): more rounds narrow the interval "
+            "(4× the rounds halve it)")
+
+
+def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None, paired: bool = True) -> tuple[GeomeanRow, ...]:
     """Per non-baseline scenario and builder, the geometric mean of its step ratios (FROM, whole builds and cells
-    without a ratio left out), with a bootstrap interval when every covered step has draws from the same resamples."""
+    without a ratio left out), with a round-level interval when every covered step has per-round statistics."""
     members: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         if not row.is_baseline and row.step != TOTAL and not row.is_setup:
@@ -238,7 +288,8 @@ def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None) -> tuple[Geom
     geomeans = []
     for (name, builder), covered in members.items():
         found = [(draws or {}).get((row.workload, row.step, row.scenario, row.builder)) for row in covered]
-        interval = differences.geomean_interval(found) if found and all(d is not None for d in found) else None
+        interval = (differences.geomean_interval(found, paired) if found and all(d is not None for d in found)
+                    else None)
         low, high = interval or (None, None)
         geomeans.append(GeomeanRow(name, stats.geometric_mean([row.ratio for row in covered]), len(covered),
                                    low, high, _step_list(covered), builder))
@@ -254,10 +305,26 @@ def _step_list(rows: list[Row]) -> str:
 
 
 def headlines(rows: tuple[Row, ...], baseline: str) -> tuple[Headline, ...]:
-    """One whole-build verdict per compared scenario, workload and builder."""
+    """One whole-build verdict per compared scenario, workload and builder — also for a scenario that failed every
+    build (untested, saying so), never silently left out."""
     return tuple(Headline(row.workload, row.scenario, baseline, row.ratio, row.ratio_ci_low, row.ratio_ci_high,
-                          row.p_adjusted, row.significant, row.verdict, row.builder)
-                 for row in rows if row.step == TOTAL and not row.is_baseline and row.ratio is not None)
+                          row.p_adjusted, row.significant, row.verdict, row.builder, row.reason)
+                 for row in rows if row.step == TOTAL and not row.is_baseline and (row.ratio is not None or row.n_failed))
+
+
+def unmeasured_headlines(run: RunData, baseline: str, cells: dict) -> tuple[Headline, ...]:
+    """An untested headline for each scenario the manifest names that has no whole-build sample at all (it failed
+    to start or verify), per workload the run measured."""
+    measured = {key[2] for key in cells if key[1] == TOTAL}
+    workloads = list(dict.fromkeys(key[0] for key in cells if key[1] == TOTAL))
+    found = []
+    for name, facts in (run.manifest.get("scenarios") or {}).items():
+        if name == baseline or name in measured:
+            continue
+        why = (facts.get("reason") if isinstance(facts, dict) else None) or "no build was measured"
+        found += [Headline(w, name, baseline, None, None, None, None, False, stats.UNTESTED, "classic",
+                           f"scenario failed: {why}") for w in workloads]
+    return tuple(found)
 
 
 def design_notes(designs: dict[str, str]) -> list[str]:

@@ -10,7 +10,7 @@ from harness.commands.summary import add_baseline_and_thresholds, check_threshol
 HELP = "write a Markdown report of a run: summary table, plots, methods and a citation block"
 DESCRIPTION = """\
 Write OUT/report.md (default OUT: RUN_DIR/report): first the headline verdicts (each compared scenario's
-whole-build ratio to the baseline with its interval) and the run's noise floor in one sentence; for a run with a
+whole-build ratio to the baseline with its interval and verdict) and what the verdicts mean in one sentence; for a run with a
 parameter sweep (≥ 3 sizes), the growth figure comes first: time against the swept parameter per scenario with
 the fitted line and its cost per 1 000 (95% interval); then the summary table in Markdown, plots in OUT/plots (PNG
 and SVG: every sample per step and scenario as box and strip plots, and the ratios to the baseline with their
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.export.report import write_report
 
-    check_thresholds(args)
-    files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, noise=args.noise)
+    min_effect = check_thresholds(args)
+    files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)
     print(f"report: {files.markdown}")
     return 0

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue an interrupted run: measure only the planned builds it lacks")
     parser.add_argument("--control", action="store_true",
                         help="also measure the baseline as an independent copy, <baseline>-aa (an A/A control: "
-                             "the run's measured noise floor); same as `control: true` in the matrix")
+                             "a check of the run and its smallest detectable effect); same as `control: true` in the matrix")
     parser.add_argument("--profile", action="store_true",
                         help="sample each daemon's goroutines during every build: the share of build time spent "
                              "diffing per step, and a flame graph per scenario in logs/pprof/; same as "

@@ -16,12 +16,15 @@ are in csv/json only.
 
 How to read it: `median s` is the median of the measured repetitions with its distribution-free 95% interval;
 `CV` is their spread. `ratio` is the scenario's median ÷ the baseline's median for the same step, with a 95%
-interval. With rounds (one daemon session per scenario per round) the interval is a hierarchical bootstrap over
-rounds then builds and the test a paired t-test on per-round medians: the session is the unit that varies. The
-noise floor is the A/A control's whole-build interval when the run has a control (control: true), else
-1 ± --noise. A ratio is printed only when p_adj (Benjamini–Hochberg) < --alpha AND its interval lies wholly
-outside the noise floor; `~` when the interval overlaps the floor, `n.s.` when it is outside but p_adj ≥ --alpha,
-`(1.20×)` when there were too few samples or rounds to test. The geometric means cover the steps they name.
+interval. With rounds (one daemon session per scenario per round) the ratio is the geometric mean of per-round
+ratios (each round: the low median of its builds), with a t-interval and a paired t-test on them: the session is the
+unit that varies. Each compared cell gets one verdict against the smallest effect of interest δ (--min-effect, in
+percent; default: the matrix's min_effect, else 5%): `slower`/`faster` when p_adj (Benjamini–Hochberg) < --alpha
+AND the interval lies wholly beyond ±δ; `equivalent` when the 90% interval lies within ±δ (two one-sided tests);
+`inconclusive` when neither (not "no difference": more rounds would decide); `untested` when there were too few
+samples or rounds (the ratio in parentheses; json/csv say what is missing). An A/A control (control: true) is a
+diagnostic: its interval must hold 1 (else a loud warning), and its half-width is the run's smallest detectable
+effect. The geometric means cover the steps they name.
 
 The table fits the terminal width (COLUMNS, down to 80): it drops CV, then the median's 95% CI, then p_adj,
 then puts each step's instruction on a line of its own above its rows (shortened, never dropped); the Growth block
@@ -43,31 +46,36 @@ def add_wide(parser: argparse.ArgumentParser) -> None:
                         help="terminal table with every column, however wide (default: fit COLUMNS)")
 
 
-def add_baseline_and_thresholds(parser: argparse.ArgumentParser, baseline: bool = True,
-                                noise_help: str = "without an A/A control in the run, ratios within 1 ± this count as "
-                                                  "no difference") -> None:
+def add_baseline_and_thresholds(parser: argparse.ArgumentParser, baseline: bool = True) -> None:
     """The options summary, report (and, without --baseline, compare) share."""
     if baseline:
         parser.add_argument("--baseline", metavar="SCENARIO",
                             help="scenario the others are compared with (default: the matrix's baseline)")
-    parser.add_argument("--noise", type=float, default=0.02, metavar="FRACTION", help=f"{noise_help} (default: 0.02)")
+    parser.add_argument("--min-effect", "--noise", dest="min_effect", type=float, metavar="PCT",
+                        help="smallest effect of interest δ in percent: slower/faster needs the interval beyond ±δ, "
+                             "equivalent needs it within (default: the matrix's min_effect, else 5); --noise is the "
+                             "old name, now in percent too")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
 
 
-def check_thresholds(args: argparse.Namespace) -> None:
-    """InputError for an --alpha outside (0, 1) or a negative --noise."""
+def check_thresholds(args: argparse.Namespace) -> float | None:
+    """δ as a fraction (None: the run's own); InputError for an --alpha outside (0, 1) or a δ outside 1–100 %."""
     from harness.errors import InputError
 
     if not 0 < args.alpha < 1:
         raise InputError(f"--alpha {args.alpha} is not between 0 and 1; use e.g. --alpha 0.05")
-    if args.noise < 0:
-        raise InputError(f"--noise {args.noise} is negative; use a fraction such as --noise 0.02 for ±2%")
+    if args.min_effect is None:
+        return None
+    if not 1 <= args.min_effect <= 100:
+        raise InputError(f"--min-effect {args.min_effect:g} is outside 1–100: it is in percent (5 means ±5%; the old "
+                         f"fraction {args.min_effect:g} would be --min-effect {args.min_effect * 100:g})")
+    return args.min_effect / 100
 
 
 def run(args: argparse.Namespace) -> int:
     from harness.export.views import render_run_summary
 
-    check_thresholds(args)
-    print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, noise=args.noise,
+    min_effect = check_thresholds(args)
+    print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, min_effect=min_effect,
                              wide=args.wide))
     return 0

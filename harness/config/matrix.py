@@ -53,6 +53,7 @@ def load_matrix(path: Path) -> Matrix:
     control = top.take("control", bool, False)
     builders = top.take("builders", list, ["classic"], check=at_most(len(BUILDERS) * 2))
     profile = top.take("profile", bool, False)
+    min_effect = _min_effect(top)
     top.done()
 
     refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
@@ -71,7 +72,7 @@ def load_matrix(path: Path) -> Matrix:
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
                     rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min),
-                    builders=tuple(builders), profile=profile)
+                    builders=tuple(builders), profile=profile, min_effect=min_effect)
     _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:
@@ -131,6 +132,20 @@ def _repetitions(top: Section) -> Repetitions:
     if high < low:
         raise top.error("repetitions", f"max ({high}) is below min ({low})")
     return Repetitions(min=low, max=high, target_ci=float(target))
+
+
+def _min_effect(top: Section) -> float:
+    """`min_effect: 5%` (or `5`): the smallest effect of interest in percent, 1–100; returned as a fraction."""
+    value = top.take("min_effect", (str, float), "5%")
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        percent = float(text)
+    except ValueError:
+        raise top.error("min_effect", f"must be a percentage such as 5% (the smallest effect that matters); "
+                                      f"got {value!r}") from None
+    if not 1 <= percent <= 100:
+        raise top.error("min_effect", f"must be between 1% and 100% (it is in percent: 5 means ±5%); got {value!r}")
+    return percent / 100
 
 
 def _refuse_unknown_builders(doc: YamlDocument, builders: list[Any]) -> None:

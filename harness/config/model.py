@@ -205,6 +205,9 @@ class Matrix:
     builders: tuple[str, ...] = ("classic",)
     #: Sample the daemons' goroutines during every build (`profile: true` / `harness run --profile`).
     profile: bool = False
+    #: The declared smallest effect of interest δ (`min_effect: 5%`), as a fraction: verdicts judge intervals
+    #: against ±δ (slower/faster beyond it, equivalent within it).
+    min_effect: float = 0.05
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)

@@ -16,7 +16,9 @@ SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
     "^": r"\textasciicircum{}", "~": r"$\sim$", "×": r"$\times$", "÷": r"$\div$", "±": r"$\pm$", "≥": r"$\geq$",
     "−": r"$-$", "—": "--", "–": "--", "…": r"\ldots{}", "<": r"$<$", ">": r"$>$",
-    "≤": r"$\leq$", "·": r"$\cdot$", "²": r"\textsuperscript{2}",
+    "≤": r"$\leq$", "·": r"$\cdot$", "²": r"\textsuperscript{2}", "δ": r"$\delta$", "σ": r"$\sigma$",
+    "α": r"$\alpha$", "τ": r"$\tau$", "→": r"$\rightarrow$", "≈": r"$\approx$", "√": r"$\surd$", "½": r"$\frac{1}{2}$",
+    "§": r"\S{}", "Φ": r"$\Phi$", "¾": r"$\frac{3}{4}$", "¹": r"\textsuperscript{1}", "⁻": r"\textsuperscript{-}",
 }
 #: A cell siunitx reads as a number: optional sign, digits, optional decimals (a unit sign after it is dropped and
 #: named in the header instead).

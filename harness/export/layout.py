@@ -1,8 +1,9 @@
 """A `Summary` → `TableDoc`: which columns a reader sees, how a difference is marked, what the legend says.
 
-Differences follow benchstat: a ratio is printed only when it is significant (BH-adjusted p < α and its interval
-wholly outside the noise floor); `~` when the interval overlaps the floor, so noise never reads as a result. The
-intervals are printed either way, and a mark never contradicts its interval (see `stats.verdict`).
+Every compared cell carries one verdict word (`stats.verdict`): slower / faster (BH-adjusted p < α and the interval
+wholly beyond ±δ), equivalent (the 90 % interval inside ±δ), inconclusive (neither: never read as "no difference")
+or untested (what is missing is said). The ratio and its interval are printed either way; an untested ratio in
+parentheses. A verdict never contradicts its interval.
 """
 
 from __future__ import annotations
@@ -19,60 +20,68 @@ from harness.export.document import DisplayRow, Notice, Section, TableDoc
 from harness.export.layout_growth import growth_blocks
 
 SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", "ratio 95% CI",
-                   "p_adj")
-SUMMARY_NUMERIC = (True, False, False, True, True, True, True, True, True, True)
+                   "p_adj", "verdict")
+SUMMARY_NUMERIC = (True, False, False, True, True, True, True, True, True, True, False)
 MAX_PLACES = 8
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "is_baseline", "n", "n_failed", "median_s",
               "ci_low_s", "ci_high_s", "min_s", "max_s", "cv", "mad_s", "ratio", "ratio_ci_low", "ratio_ci_high",
-              "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder", "diff_share",
+              "p_value", "p_adjusted", "significant", "verdict", "reason", "warnings", "builder", "diff_share",
               "commit_median_s", "params")
 #: Terminal columns dropped, in this order, while the table does not fit COLUMNS (--wide keeps them all).
-COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj"))
+COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj", "n"))
 
 
 #: The columns of a paper's table (LaTeX; at most seven fit \textwidth); the others go to its second table.
 PAPER_COLUMNS = ("step", "instruction", "scenario", "n", "median s", "ratio", "ratio 95% CI")
 
 
-#: What each verdict prints instead of the ratio (significant cells print the ratio itself).
-MARKS = {stats.NOISE: "~", stats.UNRESOLVED: "n.s."}
-
-
 def marked_ratio(ratio: float | None, verdict: str, show=numbers.ratio) -> str:
-    """`show(ratio)` when significant, `~` within the noise floor, `n.s.` outside it but not significant after the
-    correction, `(show(ratio))` when untested (too few samples or rounds)."""
+    """`show(ratio)`, in parentheses when untested (a point estimate without a test behind it)."""
     if ratio is None:
         return numbers.MISSING
-    if verdict == stats.SIGNIFICANT:
-        return show(ratio)
-    return MARKS.get(verdict, f"({show(ratio)})")
+    return f"({show(ratio)})" if verdict == stats.UNTESTED else show(ratio)
+
+
+def verdict_word(row) -> str:
+    """The verdict column: the word, empty for the baseline itself."""
+    return "" if getattr(row, "is_baseline", False) else row.verdict
 
 
 def noise_sentence(noise: stats.NoiseFloor) -> str:
-    """The run's noise floor in one sentence."""
-    if noise.method == "aa":
-        return (f"Noise floor {noise.low:.3f}–{noise.high:.3f}×: measured, the A/A control's whole-build ratio "
-                "interval (two identical scenarios); differences inside it are not reported.")
-    return (f"Noise floor {noise.low:.2f}–{noise.high:.2f}×: a fixed ±{noise.high - 1:.0%} (--noise); the run has "
-            "no A/A control to measure it (control: true in the matrix).")
+    """What the verdicts were judged against (δ), and what the A/A control says about the run, in one sentence."""
+    rule = (f"Verdicts judge each ratio interval against the declared smallest effect δ = ±{noise.min_effect:.0%} "
+            f"({noise.low:.3f}–{noise.high:.3f}×; min_effect in the matrix, --min-effect).")
+    if noise.method != "aa":
+        return rule + (" The run has no A/A control (control: true in the matrix), so its smallest detectable effect "
+                       "is not measured.")
+    state = "excludes 1: the run is broken or drifting" if noise.aa_excludes_one else "holds 1, as it should"
+    return rule + (f" A/A control: whole-build interval [{noise.aa_low:.3f}, {noise.aa_high:.3f}] {state}; smallest "
+                   f"detectable effect ≈ ±{noise.detectable:.1%}.")
 
 
 def headline_text(headline, noise: stats.NoiseFloor, with_workload: bool, show=numbers.ratio,
                   what: str = "the time of") -> str:
-    """`naive: whole build 3.66× [3.49, 3.88] the time of native (significant, p_adj 0.003)`; a build other than
-    classic is named (`seed · buildkit · naive: …`)."""
+    """`naive: whole build 3.66× [3.49, 3.88] the time of native — slower (p_adj 0.003, beyond ±5%)`; a build other
+    than classic is named (`seed · buildkit · naive: …`)."""
     builder = getattr(headline, "builder", "classic")
     where = (f"{headline.workload} · " if with_workload else "") + (f"{builder} · " if builder != "classic" else "")
+    reason = verdict_reason(headline, noise)
+    if headline.ratio is None:
+        return f"{where}{headline.scenario}: whole build — {reason}"
     interval = numbers.ratio_interval(headline.ratio_ci_low, headline.ratio_ci_high) if show is numbers.ratio \
         else numbers.delta_interval(headline.ratio_ci_low, headline.ratio_ci_high)
-    p = numbers.p_value(headline.p_value)
-    reason = {
-        stats.SIGNIFICANT: f"significant, p_adj {p}",
-        stats.NOISE: f"no difference beyond the noise floor [{noise.low:.3f}, {noise.high:.3f}], p_adj {p}",
-        stats.UNRESOLVED: f"not significant after the correction, p_adj {p}",
-    }.get(headline.verdict, "not tested: too few samples or rounds")
     return f"{where}{headline.scenario}: whole build {show(headline.ratio)} {interval} {what} {headline.baseline} " \
-           f"({reason})".replace("  ", " ")
+           f"— {reason}".replace("  ", " ")
+
+
+def verdict_reason(headline, noise: stats.NoiseFloor) -> str:
+    """The verdict word with what backs it (p_adj and δ), or what is missing / would resolve it."""
+    p, delta = numbers.p_value(headline.p_value), f"±{noise.min_effect:.0%}"
+    if headline.verdict in (stats.SLOWER, stats.FASTER):
+        return f"{headline.verdict} (p_adj {p}, interval beyond {delta})"
+    if headline.verdict == stats.EQUIVALENT:
+        return f"equivalent (90% interval within {delta}, TOST)"
+    return f"{headline.verdict}: {getattr(headline, 'reason', None) or 'too few samples or rounds'}"
 
 
 def summary_cells(row: Row, first_in_group: bool) -> tuple[str, ...]:
@@ -81,7 +90,8 @@ def summary_cells(row: Row, first_in_group: bool) -> tuple[str, ...]:
             numbers.instruction(row.text, row.step) if first_in_group else "",
             row.scenario, _count(row.n, row.n_failed), numbers.seconds(row.median_s),
             numbers.seconds_interval(row.ci_low_s, row.ci_high_s), numbers.percent(row.cv), ratio,
-            numbers.ratio_interval(row.ratio_ci_low, row.ratio_ci_high), numbers.p_value(row.p_adjusted))
+            numbers.ratio_interval(row.ratio_ci_low, row.ratio_ci_high), numbers.p_value(row.p_adjusted),
+            verdict_word(row))
 
 
 def _count(n: int, n_failed: int) -> str:
@@ -133,10 +143,16 @@ def summary_legend(summary: Summary) -> tuple[str, ...]:
         "CV: standard deviation ÷ mean.",
         f"p_adj: {_test_method(summary.design)}, Benjamini–Hochberg adjusted over {summary.n_comparisons} "
         "comparisons.",
-        f"~: the ratio interval overlaps the noise floor (it may exclude 1 by less than the floor); n.s.: the interval "
-        f"is outside the floor but p_adj ≥ {summary.alpha:g}; (…): too few samples or rounds to test; "
-        "n (k failed): k failed samples, counted but not timed. Warmups and FROM steps (csv/json only) excluded.",
+        verdict_legend(summary.alpha, summary.noise.min_effect),
+        "(…): a ratio without a test (untested); n (k failed): k failed samples, counted but not timed. Warmups and "
+        "FROM steps (csv/json only) excluded.",
     ) + _observer_legend(summary)
+
+
+def verdict_legend(alpha: float, min_effect: float) -> str:
+    return (f"verdict: slower/faster = p_adj < {alpha:g} and the 95% interval wholly beyond ±{min_effect:.0%}; "
+            f"equivalent = the 90% interval within ±{min_effect:.0%} (TOST); inconclusive = neither (not \"no "
+            "difference\": more rounds would decide); untested = too little data (json/csv say what is missing).")
 
 
 def _observer_legend(summary: Summary) -> tuple[str, ...]:
@@ -149,14 +165,14 @@ def _observer_legend(summary: Summary) -> tuple[str, ...]:
 
 def _ci_method(summary: Summary) -> str:
     if summary.design == "rounds":
-        return (f"hierarchical percentile bootstrap, rounds then builds, paired by round ({stats.BOOTSTRAP_RESAMPLES} "
-                "resamples, seeded).")
+        return ("t-interval on the per-round log ratios, paired by round (each round: the low median of its builds); "
+                "ratio = their geometric mean.")
     return f"percentile bootstrap over builds ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded)."
 
 
 def _test_method(design: str) -> str:
     if design == "rounds":
-        return "paired t-test on the log ratio of per-round medians (the daemon session is the unit)"
+        return "paired t-test on the per-round log ratios (the daemon session is the unit)"
     return "two-sided Mann–Whitney U over builds (single session per scenario)"
 
 
@@ -230,11 +246,13 @@ def headline_records(found, rows: Sequence = ()) -> list[dict]:
     return [{"workload": h.workload, "scenario": h.scenario, "baseline": h.baseline, "ratio": h.ratio,
              "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high,
              "p_value": raw.get((h.workload, h.scenario, h.builder)), "p_adjusted": h.p_value,
-             "significant": h.significant, "verdict": h.verdict, "builder": h.builder} for h in found]
+             "significant": h.significant, "verdict": h.verdict, "reason": h.reason, "builder": h.builder}
+            for h in found]
 
 
 def noise_record(noise: stats.NoiseFloor) -> dict:
-    return {"method": noise.method, "low": noise.low, "high": noise.high}
+    return {"method": noise.method, "low": noise.low, "high": noise.high, "min_effect": noise.min_effect,
+            "aa_low": noise.aa_low, "aa_high": noise.aa_high, "detectable": noise.detectable}
 
 
 def caveat_records(found: Iterable[Caveat]) -> list[dict]:
@@ -245,19 +263,21 @@ def caveat_records(found: Iterable[Caveat]) -> list[dict]:
 def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
     """The statistical methods, named for a reader of the JSON (details and sources in harness/analysis/sessions.py and
     harness/analysis/stats.py)."""
-    pairing = "paired by round" if paired else "each run drawn on its own"
-    ratio_ci = (f"hierarchical percentile bootstrap of the ratio of medians (rounds, then builds within a round; "
-                f"{pairing})" if design == "rounds" else "percentile bootstrap of the ratio of medians (builds)")
-    round_test = ("paired t-test on log per-round median ratios (Student)" if paired
-                  else "Welch t-test on log per-round medians")
+    pairing = "paired by round" if paired else "each run over its own rounds (Welch)"
+    ratio_ci = (f"t-interval on log per-round low medians ({pairing}); ratio = exp(mean log ratio)"
+                if design == "rounds" else
+                f"percentile bootstrap of the ratio of medians (builds), {stats.BOOTSTRAP_RESAMPLES} resamples, seeded")
+    round_test = ("paired t-test on log per-round ratios (Student)" if paired
+                  else "Welch t-test on log per-round low medians")
     return {
         "design": design,
         "median_ci": "distribution-free order-statistic interval (binomial), 95%",
-        "ratio_ci": f"{ratio_ci}, {stats.BOOTSTRAP_RESAMPLES} resamples, seeded",
+        "ratio_ci": f"{ratio_ci}, 95%",
         "test": (f"{round_test}, unit = daemon session" if design == "rounds"
                  else "two-sided Mann-Whitney U (exact, or exact permutation with ties, else normal approximation)"),
         "correction": "Benjamini-Hochberg",
-        "verdict": "significant = p_adj < alpha and the ratio interval wholly outside the noise floor",
+        "verdict": "slower/faster = p_adj < alpha and the 95% interval wholly beyond +-min_effect; equivalent = the 90% "
+                   "interval within +-min_effect (TOST); inconclusive = neither; untested = too little data",
         "outliers": f"modified z-score on the MAD > {stats.OUTLIER_Z:g}",
     }
 
@@ -266,7 +286,8 @@ def summary_payload(summary: Summary) -> dict:
     """The JSON object of the contract (docs/design.md): run_id, baseline, noise, headlines, rows, and more."""
     return {
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
-        "alpha": summary.alpha, "noise": noise_record(summary.noise), "control": summary.control,
+        "alpha": summary.alpha, "min_effect": summary.noise.min_effect, "noise": noise_record(summary.noise),
+        "control": summary.control,
         "n_comparisons": summary.n_comparisons, "methods": methods(summary.design),
         "headlines": headline_records(summary.headlines, summary.rows),
         "rows": [{f: (list(v) if isinstance(v := getattr(row, f), tuple) else v) for f in ROW_FIELDS}

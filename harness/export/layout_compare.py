@@ -1,11 +1,11 @@
-"""A `RunComparison` → `TableDoc`: each run's median, then the change B ÷ A − 1 with its interval (`~` when not
-significant, as benchstat prints it)."""
+"""A `RunComparison` → `TableDoc`: each run's median, then the change B ÷ A − 1 with its interval and its verdict
+(slower / faster / equivalent / inconclusive / untested, as in `summary`)."""
 
 from __future__ import annotations
 
 from harness import SCHEMA_VERSION
 from harness.analysis import stats
-from harness.analysis.compare import CompareRow, RunComparison
+from harness.analysis.compare import CompareRow, Gate, RunComparison
 from harness.export import numbers
 from harness.export.document import DisplayRow, Section, TableDoc
 from harness.export.layout import (
@@ -19,17 +19,21 @@ from harness.export.layout import (
     marked_ratio,
     methods,
     noise_record,
+    noise_sentence,
     notices,
+    verdict_legend,
+    verdict_word,
 )
 
 HEADERS = ("step", "instruction", "scenario", "n A", "median A s", "n B", "median B s", "delta", "delta 95% CI",
-           "p_adj")
+           "p_adj", "verdict")
 #: The columns of a paper's table (LaTeX); the others go to its second table.
 PAPER_COLUMNS = ("step", "instruction", "scenario", "median A s", "median B s", "delta", "delta 95% CI")
-NUMERIC = (True, False, False, True, True, True, True, True, True, True)
+NUMERIC = (True, False, False, True, True, True, True, True, True, True, False)
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "n_a", "n_failed_a", "median_a_s",
               "ci_low_a_s", "ci_high_a_s", "n_b", "n_failed_b", "median_b_s", "ci_low_b_s", "ci_high_b_s", "ratio",
-              "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder")
+              "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted", "significant", "verdict", "reason",
+              "warnings", "builder")
 
 
 def comparison_cells(row: CompareRow, first_in_group: bool) -> tuple[str, ...]:
@@ -38,7 +42,8 @@ def comparison_cells(row: CompareRow, first_in_group: bool) -> tuple[str, ...]:
             row.scenario, _count(row.a.n, row.n_failed_a), numbers.seconds(row.a.median),
             _count(row.b.n, row.n_failed_b), numbers.seconds(row.b.median),
             marked_ratio(row.ratio, row.verdict, show=numbers.delta),
-            numbers.delta_interval(row.ratio_ci_low, row.ratio_ci_high), numbers.p_value(row.p_adjusted))
+            numbers.delta_interval(row.ratio_ci_low, row.ratio_ci_high), numbers.p_value(row.p_adjusted),
+            verdict_word(row))
 
 
 def _count(n: int, n_failed: int) -> str:
@@ -57,23 +62,23 @@ def record(row: CompareRow) -> dict:
 
 def legend(comparison: RunComparison) -> tuple[str, ...]:
     rounds = comparison.design == "rounds"
-    ci = ("hierarchical percentile bootstrap of the ratio, rounds then builds, each run drawn on its own"
-          if rounds else "percentile bootstrap of the ratio over builds")
-    test = ("Welch's t-test on the log per-round medians (the daemon session is the unit)" if rounds
+    ci = ("Welch t-interval on each run's log per-round low medians, each run over its own rounds; delta = the "
+          "ratio of their geometric means − 1" if rounds
+          else f"percentile bootstrap of the ratio of medians over builds ({stats.BOOTSTRAP_RESAMPLES} resamples, "
+               "seeded); delta: median B ÷ median A − 1")
+    test = ("Welch's t-test on the log per-round low medians (the daemon session is the unit)" if rounds
             else "two-sided Mann–Whitney U over builds")
     return (
-        f"A = run {comparison.run_a}, B = run {comparison.run_b}. delta: median B ÷ median A − 1; its 95% CI by "
-        f"{ci} ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded).",
+        f"A = run {comparison.run_a}, B = run {comparison.run_b}. 95% CI by {ci}.",
         f"p_adj: {test}, Benjamini–Hochberg adjusted over {comparison.n_comparisons} comparisons.",
-        f"Noise floor: a fixed ±{comparison.noise.high - 1:.0%} (--noise). A change is printed only when p_adj < "
-        f"{comparison.alpha:g} and its interval lies wholly outside the floor.",
-        "~: the interval overlaps the noise floor (it may exclude 0 by less than the floor); n.s.: outside the floor "
-        f"but p_adj ≥ {comparison.alpha:g}; (…): too few samples or rounds to test; n (k failed): k failed "
-        "samples, counted but not timed. Warmups and FROM steps (csv/json only) excluded.",
+        noise_sentence(comparison.noise),
+        verdict_legend(comparison.alpha, comparison.noise.min_effect),
+        "(…): a change without a test (untested); n (k failed): k failed samples, counted but not timed. Warmups "
+        "and FROM steps (csv/json only) excluded.",
     )
 
 
-def comparison_doc(comparison: RunComparison) -> TableDoc:
+def comparison_doc(comparison: RunComparison, gate: Gate | None = None) -> TableDoc:
     """Headlines and environment differences first, then the table, legend, warnings and notes."""
     sections = grouped([row for row in comparison.rows if not row.is_setup], comparison_cells)
     if comparison.geomean:
@@ -93,7 +98,8 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
         csv_columns=("run_a", "run_b", *ROW_FIELDS),
         csv_records=tuple((comparison.run_a, comparison.run_b, *(numbers.tidy(r[f]) for f in ROW_FIELDS))
                           for r in records),
-        payload=payload(comparison, records), code_column=1, headlines=tuple(first),
+        payload=payload(comparison, records) | ({"gate": gate_record(gate)} if gate else {}), code_column=1,
+        headlines=tuple(first),
         compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj")),
         run=comparison.run_b, label=f"{comparison.run_b} compared",
         caption=f"Change of the median build-step times from run {comparison.run_a} (A) to {comparison.run_b} (B)",
@@ -110,14 +116,23 @@ def _unshared(comparison: RunComparison) -> list[str]:
     return lines
 
 
+def gate_record(gate: Gate) -> dict:
+    """The --fail-above outcome for the JSON: status, exit code, the slower cells and those it could not judge."""
+    return {"fail_above": gate.percent, "status": gate.status, "exit_code": gate.exit_code, "judged": gate.judged,
+            "slower": [[row.workload, row.step, row.scenario, row.builder] for row in gate.slower],
+            "unjudged": [{"cell": list(key), "why": why} for key, why in gate.unjudged]}
+
+
 def payload(comparison: RunComparison, records: list[dict]) -> dict:
     return {
         "schema": SCHEMA_VERSION, "run_a": comparison.run_a, "run_b": comparison.run_b, "alpha": comparison.alpha,
-        "noise": noise_record(comparison.noise), "n_comparisons": comparison.n_comparisons,
+        "min_effect": comparison.noise.min_effect, "noise": noise_record(comparison.noise),
+        "n_comparisons": comparison.n_comparisons,
         "methods": methods(comparison.design, paired=False),
         "headlines": headline_records(comparison.headlines, comparison.rows),
         "rows": records, "geomean": geomean_records(comparison.geomean),
         "warnings": caveat_records(comparison.caveats), "notes": list(comparison.notes),
         "only_in_a": [list(key) for key in comparison.only_in_a],
         "only_in_b": [list(key) for key in comparison.only_in_b],
+        "unjudged": [{"cell": list(key), "why": why} for key, why in comparison.unjudged],
     }

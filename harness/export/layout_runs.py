@@ -1,5 +1,5 @@
 """`harness compare A B C …` laid out benchstat-style: one column per run, each later run's cell its median and
-its change against the first run (with the verdict's marks), from the pairwise comparisons A→B, A→C, …
+its change against the first run and its verdict, from the pairwise comparisons A→B, A→C, …
 
 Each later run is compared with the first exactly as `harness compare A X` would (same intervals, tests and
 correction, per pair); this module only lines the pairs up. A cell the first run has but a later run lacks shows
@@ -18,6 +18,11 @@ from harness.export.document import DisplayRow, Section, TableDoc
 from harness.export.layout import marked_ratio, notices
 from harness.export.layout_compare import payload, record
 
+#: One letter per verdict, so that a column per run fits a page (benchstat marks its cells the same way); an
+#: untested change is already in parentheses.
+MARKS = {"slower": "S", "faster": "F", "equivalent": "E", "inconclusive": "?", "untested": ""}
+#: Runs per LaTeX float (A and two later ones fit \textwidth); later runs go to the float's continuation.
+PAPER_RUNS = 3
 CSV_FIELDS = ("run_a", "run_b", "workload", "step", "builder", "scenario", "median_a_s", "median_b_s", "ratio",
               "ratio_ci_low", "ratio_ci_high", "p_adjusted", "verdict")
 
@@ -57,7 +62,7 @@ def runs_doc(comparisons: Sequence[RunComparison]) -> TableDoc:
                                                                           for c in comparisons]},
         code_column=1, run=run_ids[0], label=f"{run_ids[0]} runs",
         caption=f"Median build-step times of {len(run_ids)} runs and their change against run {run_ids[0]}",
-        compact_drop=(), group_columns=(0, 1))
+        compact_drop=(), group_columns=(0, 1), paper_columns=tuple(range(min(len(headers), 3 + PAPER_RUNS))))
 
 
 def _key(row: CompareRow) -> tuple:
@@ -67,8 +72,8 @@ def _key(row: CompareRow) -> tuple:
 def _cells(key: tuple, rows: list[CompareRow | None], first: bool) -> tuple[str, ...]:
     """Step and instruction (first row of a step), scenario, A's median, then per later run `median change`."""
     known = next(row for row in rows if row is not None)
-    later = [f"{numbers.seconds(row.b.median)} {marked_ratio(row.ratio, row.verdict, show=numbers.delta)}"
-             if row is not None else numbers.MISSING for row in rows]
+    later = [f"{numbers.seconds(row.b.median)} {marked_ratio(row.ratio, row.verdict, show=numbers.delta)} "
+             f"{MARKS.get(row.verdict, row.verdict)}".rstrip() if row is not None else numbers.MISSING for row in rows]
     return (numbers.step(key[2]) if first else "", numbers.instruction(known.text, key[2]) if first else "",
             key[3], numbers.seconds(known.a.median), *later)
 
@@ -78,8 +83,8 @@ def _legend(names: list[str], run_ids: list[str]) -> tuple[str, ...]:
     return (f"{runs}.",
             f"A later run's column: its median in seconds and its change, median ÷ {names[0]}'s − 1, "
             f"judged as `harness compare {names[0]} X` judges it "
-            "(its interval, test and Benjamini–Hochberg correction per pair); ~: within the noise floor; n.s.: "
-            "outside it but not significant after the correction; (…): too few samples or rounds to test; "
+            "(its interval, test and Benjamini–Hochberg correction per pair), with its verdict: S slower, F faster, "
+            "E equivalent (within ±δ), ? inconclusive (neither), (…) untested; "
             f"{numbers.MISSING}: the cell is not in that run.",
             "Intervals and p-values per cell: --format json (one pairwise comparison per later run).")
 

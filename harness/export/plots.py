@@ -25,7 +25,7 @@ from harness.export import numbers
 from harness.results.reader import TOTAL
 
 COLUMNS = 3
-#: The noise floor is shaded around 1× in the ratio plot.
+#: The ±δ band (the declared smallest effect) is shaded around 1× in the ratio plot.
 BAND_COLOUR = "#dddddd"
 #: Tick labels wrap at this many characters (never cut: `…-redirect-dir-on` and `…-off` must stay distinct).
 LABEL_WIDTH = 15
@@ -118,8 +118,8 @@ def wrapped(name: str, width: int = LABEL_WIDTH) -> str:
 def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequence[str], baseline: str = "",
                  run: str = ""):
     """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
-    far from 1×); a filled marker is a significant difference, a hollow one is not, and a grey cross is a cell
-    without an interval (too few samples or rounds)."""
+    far from 1×); a filled marker is a `slower`/`faster` verdict, a hollow one is not, and a grey cross is a cell
+    without an interval (untested); the grey band is ±δ, the declared smallest effect."""
 
     compared = [row for row in rows if not row.is_baseline and row.ratio is not None and not row.is_setup]
     labels = [f"{_step_title(row)} ·\n{wrapped(row.scenario, 40)}" for row in compared]
@@ -145,9 +145,9 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
     axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     axes.tick_params(labelsize=7)
-    floor = "measured A/A noise floor" if noise.method == "aa" else "fixed noise floor"
-    axes.set_xlabel(f"median ÷ median of {baseline or 'the baseline'} (log scale)\nbars: 95% interval; grey band: "
-                    f"{floor} {noise.low:.3f}–{noise.high:.3f}; hollow: not significant; ×: no interval", fontsize=7)
+    axes.set_xlabel(f"ratio to {baseline or 'the baseline'} (log scale)\nbars: 95% interval; grey band: ±δ "
+                    f"{noise.low:.3f}–{noise.high:.3f}; filled: slower/faster; hollow: equivalent, inconclusive; "
+                    "×: untested", fontsize=7)
     return figure
 
 

@@ -35,7 +35,7 @@ class ReportFiles:
 
 
 def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | None = None, *,
-                 alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE) -> ReportFiles:
+                 alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None) -> ReportFiles:
     """Write report.md, plots/ and summary.{csv,json} to `out_dir` (default RUN_DIR/report)."""
 
     run = load_run(Path(run_dir))
@@ -47,7 +47,7 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     except OSError as error:
         raise InputError(f"cannot write the report to {out}: {error.strerror or error}; choose another --out "
                          "directory") from None
-    summary = summarize(run, baseline, alpha=alpha, noise=noise)
+    summary = summarize(run, baseline, alpha=alpha, min_effect=min_effect)
     curves = plots.growth_plots(summary, out / "plots")  # a sweep's growth figure leads the report
     images = plots.workload_plots(summary, out / "plots",
                                   {key: cell.rounds for key, cell in collect_cells(run.samples).items()})
@@ -235,7 +235,7 @@ def observer_methods(manifest: dict, summary: Summary) -> list[str]:
 
 
 def _headline_lines(summary: Summary) -> list[str]:
-    """The verdicts a reader quotes, and the noise floor they were judged against, before any table."""
+    """The verdicts a reader quotes, and the δ and A/A check they were judged with, before any table."""
 
     several = len({h.workload for h in summary.headlines}) > 1
     found = [f"- {headline_text(h, summary.noise, several)}" for h in summary.headlines]
@@ -258,14 +258,14 @@ def methods_lines(summary: Summary) -> list[str]:
             "order. Builds of one session share its drift (page cache, CPU frequency, neighbours), so the session — "
             "not the build — is the unit that varies (Kalibera & Jones, \"Rigorous benchmarking in reasonable time\", "
             "ISMM 2013).",
-            f"- Ratio of medians to the baseline with a 95% hierarchical percentile bootstrap: rounds drawn with "
-            f"replacement, then builds within each drawn round; the same round draw for both scenarios (paired by "
-            f"round: drift shared by a round cancels); {stats.BOOTSTRAP_RESAMPLES} resamples, seeded per scenario "
-            "pair. The interval is widened to include the point estimate if needed.",
-            "- Test: paired t-test on the log ratio of per-round medians (R − 1 degrees of freedom; Student 1908). "
-            "Assumes the rounds are independent sessions and their log ratios roughly normal (session effects are "
-            "multiplicative; a median of several builds is close to normal). Rank tests were not used: at 5 rounds "
-            "their smallest p-value is 0.0625.",
+            "- Per round, the low median of its builds (the middle build, the lower middle one for an even count: "
+            "one slow build cannot move it). Ratio to the baseline: the geometric mean of the per-round ratios over "
+            "the rounds both scenarios ran (paired by round: drift shared by a round cancels), with a 95% "
+            "t-interval exp(mean ± t(R−1)·s/√R) on the log ratios.",
+            "- Test: paired t-test on the same per-round log ratios (R − 1 degrees of freedom; Student 1908), so the "
+            "interval and the test never disagree. Assumes the rounds are independent sessions and their log ratios "
+            "roughly normal (session effects are multiplicative). Rank tests were not used: at 5 rounds their "
+            "smallest p-value is 0.0625.",
         ]
     else:
         lines += [
@@ -279,14 +279,16 @@ def methods_lines(summary: Summary) -> list[str]:
     lines += [
         f"- p-values Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run.",
         f"- {noise_sentence(summary.noise)}",
-        f"- Verdict: significant only when adjusted p < {summary.alpha:g} *and* the ratio interval lies wholly "
-        "outside the noise floor; `~` when the interval overlaps the floor; `n.s.` when it is outside but adjusted "
-        "p ≥ α. A printed interval and its verdict therefore never contradict each other.",
+        f"- Verdict against the declared smallest effect δ = ±{summary.noise.min_effect:.0%}: `slower`/`faster` "
+        f"when adjusted p < {summary.alpha:g} *and* the 95% interval lies wholly beyond ±δ; `equivalent` when the "
+        "90% interval lies within ±δ (two one-sided tests, TOST); `inconclusive` when neither — the data cannot "
+        "tell an effect of δ from none, which is not \"no difference\"; `untested` when too little was measured. "
+        "A printed interval and its verdict never contradict each other.",
         f"- Warnings: CV ≥ {stats.CV_THRESHOLD:.0%} (pyperf's threshold), modified z-score on the MAD > "
         f"{stats.OUTLIER_Z:g} (Iglewicz & Hoaglin), first measured repetition > {stats.FIRST_REP_EXCESS:.0%} "
         "above the rest, and too few samples.",
         "- Geometric mean of the step ratios per scenario (FROM and whole-build rows left out), with an interval "
-        "from the same bootstrap resamples as the steps.",
+        "from the per-round mean of the step log ratios (the same round-level method as one step).",
     ]
     return lines
 
@@ -319,7 +321,7 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
                         f"warmup {manifest.get('warmup', '?')}; seed {manifest.get('seed', '?')}"),
         ("baseline", summary.baseline),
         ("statistics", f"harness summary RUN_DIR --baseline {summary.baseline} --alpha {summary.alpha:g}"
-                       + (f" --noise {summary.noise.high - 1:g}" if summary.noise.method == "fixed" else "")),
+                       + f" --min-effect {summary.noise.min_effect * 100:g}"),
     ]
     width = max(len(name) for name, _ in fields) + 1
     block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]

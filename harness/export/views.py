@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.analysis import stats
-from harness.analysis.compare import RunComparison
+from harness.analysis.compare import Gate, RunComparison
 from harness.analysis.summary import summarize
 from harness.export import check_format, render
 from harness.export.layout import summary_doc
@@ -15,11 +15,11 @@ from harness.results.reader import load_run
 
 
 def render_run_summary(run_dir: Path, fmt: str = "table", baseline: str | None = None, *,
-                       alpha: float = stats.DEFAULT_ALPHA, noise: float = stats.DEFAULT_NOISE,
+                       alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None,
                        wide: bool = False) -> str:
     """The summary of `run_dir` as text in `fmt` (table, md, latex, csv, json); what `harness summary` prints."""
     check_format(fmt)
-    summary = summarize(load_run(Path(run_dir)), baseline, alpha=alpha, noise=noise)
+    summary = summarize(load_run(Path(run_dir)), baseline, alpha=alpha, min_effect=min_effect)
     return render(summary_doc(summary), fmt, wide=wide)
 
 
@@ -28,6 +28,9 @@ def render_runs(comparisons, fmt: str = "table", wide: bool = False) -> str:
     return render(runs_doc(comparisons), fmt, wide=wide)
 
 
-def render_comparison(comparison: RunComparison, fmt: str = "table", wide: bool = False) -> str:
-    """`harness compare RUN_A RUN_B` as text in `fmt` (table, md, latex, csv, json)."""
-    return render(comparison_doc(comparison), fmt, wide=wide)
+
+def render_comparison(comparison: RunComparison, fmt: str = "table", wide: bool = False, gate: Gate | None = None
+                      ) -> str:
+    """`harness compare RUN_A RUN_B` as text in `fmt` (table, md, latex, csv, json); with the gate's result in
+    the JSON when `--fail-above` was given."""
+    return render(comparison_doc(comparison, gate), fmt, wide=wide)

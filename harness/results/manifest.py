@@ -183,6 +183,7 @@ class Manifest:
     git_commit: str | None = None
     description: str | None = None
     synthetic: str | None = optional()  # only generated example runs (tests/data): what made the numbers up
+    min_effect: float | None = optional()  # δ, the smallest effect of interest as a fraction (matrix `min_effect`)
     rounds: int | None = optional()  # daemon sessions per scenario, set when the plan is made
     control: ControlRecord | None = None
     profile: ProfileRecord | None = None
@@ -211,8 +212,8 @@ class Manifest:
 
 #: The top-level keys in the order they are written (the dataclass order groups required fields first).
 _ORDER = ("schema", "run_id", "harness_version", "git_commit", "command", "matrix", "description", "baseline",
-          "repetitions", "warmup", "seed", "rounds", "control", "profile", "plan", "host", "scenarios", "workloads",
-          "started_at", "ended_at", "status", "synthetic")
+          "min_effect", "repetitions", "warmup", "seed", "rounds", "control", "profile", "plan", "host", "scenarios",
+          "workloads", "started_at", "ended_at", "status", "synthetic")
 
 
 def _from_schema_1(raw: dict[str, Any]) -> dict[str, Any]:

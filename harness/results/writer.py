@@ -219,7 +219,7 @@ def new_manifest(run_id: str, matrix: Matrix, command: list[str], host: dict[str
         run_id=run_id, harness_version=__version__, git_commit=git_commit(), command=command,
         matrix=MatrixRecord(file=str(matrix.file), sha256=sha256_of(matrix.file), copy=f"inputs/{matrix.file.name}",
                             files={str(f.resolve().relative_to(home)): sha256_of(f) for f in matrix.files}),
-        description=matrix.description, baseline=matrix.baseline,
+        description=matrix.description, baseline=matrix.baseline, min_effect=matrix.min_effect,
         repetitions=RepetitionsRecord(**asdict(matrix.repetitions)), warmup=matrix.warmup, seed=matrix.seed,
         host=host, started_at=utc_now(),
         scenarios={s.name: ScenarioRecord(host_type=s.host.type, storage_driver=s.storage.driver,

@@ -1,8 +1,8 @@
 """`make run` end to end: the shipped matrix-local.yaml on real private daemons answers the 2018 post's question.
 
 It runs what `make run` runs (scripts/run-matrix with the installed harness), only with this test's private
-results, work and state directories, and checks the answer (the headline: the naive differ significantly slower
-than the native one for the whole build, against the A/A control's measured noise floor), the `results:` line, the
+results, work and state directories, and checks the answer (the headline: the naive differ `slower` than the
+native one for the whole build, beyond the declared ±5 %, with the A/A control as its check), the `results:` line, the
 commands printed after it, and that progress told time.
 """
 
@@ -45,12 +45,12 @@ def test_make_run_answers_the_question_of_the_2018_post(harness: Harness) -> Non
 
     summary = _summary_json(run_dir)
     naive = next(r for r in summary["rows"] if r["scenario"] == NAIVE and r["step"] == "total")
-    assert naive["significant"] is True and naive["ratio_ci_low"] > 1.0, naive
+    assert naive["verdict"] == "slower" and naive["ratio_ci_low"] > 1.05, naive
     [headline] = [h for h in summary["headlines"] if h["scenario"] == NAIVE]
-    assert headline["baseline"] == NATIVE and headline["significant"] is True and headline["ratio_ci_low"] > 1.0
-    assert summary["noise"]["method"] == "aa", "matrix-local.yaml has an A/A control: its floor is measured"
+    assert headline["baseline"] == NATIVE and headline["verdict"] == "slower" and headline["ratio_ci_low"] > 1.05
+    assert summary["noise"]["method"] == "aa", "matrix-local.yaml has an A/A control: the run is checked by it"
     printed = "\n".join(lines)
-    assert f"{NAIVE}: whole build" in printed and "Noise floor" in printed and "measured" in printed, printed
+    assert f"{NAIVE}: whole build" in printed and "— slower" in printed and "A/A control" in printed, printed
     assert printed.index(f"{NAIVE}: whole build") < printed.index("results: "), "the headline comes first"
 
     assert "estimated run time: about" in result.stderr or "estimated to take more than" in result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.analysis.compare import compare_runs
 from harness.analysis.summary import summarize
 from harness.export.layout import summary_doc
@@ -55,9 +57,9 @@ def test_cells_are_keyed_by_builder_and_old_samples_are_classic(tmp_path: Path) 
 def test_ratios_and_headlines_compare_with_the_baseline_under_the_same_builder(tmp_path: Path) -> None:
     summary = summarize(load_run(write_run(tmp_path / "r", samples())))
     rows = {(r.workload, r.step, r.scenario, r.builder): r for r in summary.rows}
-    assert rows[("seed", 2, "naive", "classic")].ratio == 3.0
-    assert rows[("seed", 2, "naive", "buildkit")].ratio == 3.0, "1.5 ÷ BuildKit's 0.5, not ÷ classic's 1.0"
-    assert rows[("seed", TOTAL, "naive", "buildkit")].ratio == (1.5 + 1.6) / 0.5
+    assert rows[("seed", 2, "naive", "classic")].ratio == pytest.approx(3.0)
+    assert rows[("seed", 2, "naive", "buildkit")].ratio == pytest.approx(3.0), "1.5 ÷ BuildKit's 0.5, not ÷ 1.0"
+    assert rows[("seed", TOTAL, "naive", "buildkit")].ratio == pytest.approx((1.5 + 1.6) / 0.5)
     assert rows[("seed", 3, "native", "buildkit")].is_baseline
     assert rows[("seed", 3, "naive", "buildkit")].ratio is None, "a zero baseline median has no ratio"
     assert {(h.scenario, h.builder) for h in summary.headlines} == {("naive", "classic"), ("naive", "buildkit")}

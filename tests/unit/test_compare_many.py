@@ -26,7 +26,7 @@ def test_one_column_per_run_with_the_pairwise_verdicts(capsys: pytest.CaptureFix
     pairwise = load_comparison(EXAMPLE, AFTER)
     row = next(r for r in pairwise.rows if (r.scenario, r.step) == ("local-overlay2-naive", 2))
     assert f"{row.b.median:.3f} {(row.ratio - 1) * 100:+.1f}%".replace("+", "") in naive.replace("+", "")
-    assert naive.rstrip().endswith("1.627 ~")  # C is A itself: within the noise floor
+    assert naive.rstrip().endswith("1.627 +0.0% E")  # C is A itself: the change is zero, and shown so
 
 
 def test_json_holds_every_pairwise_comparison(capsys: pytest.CaptureFixture) -> None:
@@ -43,7 +43,7 @@ def test_a_cell_a_later_run_lacks_is_shown_and_noted(tmp_path: Path, capsys: pyt
     (lacking / "samples.jsonl").write_text("\n".join(samples) + "\n")
     assert main(["compare", str(EXAMPLE), str(AFTER), str(lacking), "--format", "md"]) == 0
     out = capsys.readouterr().out
-    assert "| local-vfs | 3.661 | 3.657 \\~ | — |" in out
+    assert "| local-vfs | 3.661 | 3.657 -0.9% ? | — |" in out
     assert "run C (20261204T091000Z-example) lacks" in out and "on local-vfs" in out
 
 
@@ -52,4 +52,4 @@ def test_the_gate_applies_to_every_later_run(capsys: pytest.CaptureFixture) -> N
     assert main(["compare", str(AFTER), str(AFTER), "--fail-above", "5"]) == 0
     assert main(["compare", str(AFTER), str(AFTER), str(EXAMPLE), "--fail-above", "5"]) == 1
     err = capsys.readouterr().err
-    assert "slower in 20261127T101500Z-example" in err and "local-overlay2-naive" in err
+    assert "(example-run): seed whole build on local-overlay2-naive is" in err and "verdict slower" in err

@@ -21,7 +21,7 @@ def comparison():
     return compare_runs(load_run(EXAMPLE), load_run(AFTER))
 
 
-def test_the_faster_naive_differ_shows_as_significant_and_the_rest_as_noise(comparison) -> None:
+def test_the_faster_naive_differ_is_the_only_change_called_faster(comparison) -> None:
     changed = {(row.step, row.scenario) for row in comparison.rows if row.significant}
     assert changed and all(scenario == "local-overlay2-naive" for _, scenario in changed)
     naive = next(g for g in comparison.geomean if g.scenario == "local-overlay2-naive")
@@ -31,7 +31,8 @@ def test_the_faster_naive_differ_shows_as_significant_and_the_rest_as_noise(comp
 
 def test_rows_carry_both_runs_and_the_interval_brackets_the_ratio(comparison) -> None:
     row = next(r for r in comparison.rows if r.step == 3 and r.scenario == "local-overlay2-naive")
-    assert row.ratio == pytest.approx(row.b.median / row.a.median)
+    # with rounds: the ratio of the runs' geometric means of per-round low medians, near the ratio of medians
+    assert row.ratio == pytest.approx(row.b.median / row.a.median, rel=0.03)
     assert row.ratio_ci_low <= row.ratio <= row.ratio_ci_high
     assert comparison.n_comparisons == len(comparison.rows) == 24
 

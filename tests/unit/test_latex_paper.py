@@ -90,7 +90,7 @@ def test_one_float_per_workload_with_a_short_label_a_sentence_and_notes() -> Non
     for spec in re.findall(r"\\begin\{tabular\}\{(.*)\}", text):
         assert len(re.findall(r"S\[[^]]*\]|[lrc]", spec)) <= 7, spec
     assert r"S[table-format=2.3]" in text  # median seconds aligned on the decimal point by siunitx
-    assert r"\footnotesize" in text and r"$\sim$: the ratio interval overlaps the noise floor" in text
+    assert r"\footnotesize" in text and r"verdict: slower/faster = p\_adj $<$ 0.05" in text
 
 
 @needs_pdflatex

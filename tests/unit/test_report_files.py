@@ -85,7 +85,7 @@ def test_ratio_plot_names_its_baseline_and_marks_cells_without_an_interval() -> 
     figure = ratio_figure(rows, summary.noise, scenarios, summary.baseline)
     axes = figure.axes[0]
     assert "local-overlay2-native" in axes.get_title(loc="left") and "local-overlay2-native" in axes.get_xlabel()
-    assert "A/A noise floor" in axes.get_xlabel()
+    assert "grey band: ±δ 0.952–1.050" in axes.get_xlabel()
     crosses = [line for line in axes.get_lines() if line.get_marker() == "x"]
     assert len(crosses) == 1  # the cell without an interval is drawn differently
 

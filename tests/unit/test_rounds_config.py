@@ -9,6 +9,7 @@ import pytest
 from harness.cli import main
 from harness.config import DEFAULT_ROUNDS, load_matrix
 from harness.errors import InputError
+from harness.results.writer import new_manifest
 from tests.conftest import write_tree
 
 BASE = "scenarios: [native, naive]\nworkloads: [tiny]\n"
@@ -35,6 +36,17 @@ def test_control_adds_a_copy_of_the_baseline_right_after_it(matrix_dir: Path) ->
     assert (copy.storage, copy.overlay, copy.expect, copy.file) == (original.storage, original.overlay,
                                                                     original.expect, original.file)
     assert load_matrix(matrix(matrix_dir, "")).control is None
+
+
+def test_min_effect_is_a_percentage_recorded_as_a_fraction(matrix_dir: Path) -> None:
+    assert load_matrix(matrix(matrix_dir, "")).min_effect == 0.05
+    assert load_matrix(matrix(matrix_dir, "min_effect: 10%\n")).min_effect == 0.10
+    assert load_matrix(matrix(matrix_dir, "min_effect: 2.5\n")).min_effect == 0.025
+    recorded = new_manifest("run", load_matrix(matrix(matrix_dir, "min_effect: 10%\n")), ["harness", "run"], {})
+    assert recorded.min_effect == 0.10 and recorded.to_json()["min_effect"] == 0.10
+    for wrong, said in (("0.05", "between 1% and 100%"), ("150%", "between 1% and 100%"), ("five", "percentage")):
+        with pytest.raises(InputError, match=f"min_effect.*{said}"):
+            load_matrix(matrix(matrix_dir, f"min_effect: {wrong}\n"))
 
 
 def test_validate_warns_below_six_reps_and_says_what_is_lost(matrix_dir: Path,

@@ -63,7 +63,7 @@ def test_the_summary_json_validates(run: Path) -> None:
     assert summary["noise"]["method"] == "aa" and summary["headlines"]
 
 
-def test_a_summary_without_control_validates_with_a_fixed_floor(tmp_path: Path) -> None:
+def test_a_summary_without_control_validates_and_judges_against_the_declared_effect(tmp_path: Path) -> None:
     import shutil
 
     run = shutil.copytree(RUNS[0], tmp_path / "run")
@@ -71,7 +71,9 @@ def test_a_summary_without_control_validates_with_a_fixed_floor(tmp_path: Path) 
     (run / "manifest.json").write_text(json.dumps(manifest | {"control": None}))
     summary = json.loads(render_run_summary(run, "json"))
     validator("summary.schema.json").validate(summary)
-    assert summary["noise"] == {"method": "fixed", "low": 0.98, "high": 1.02}
+    assert summary["noise"] == {"method": "none", "low": pytest.approx(1 / 1.05), "high": 1.05, "min_effect": 0.05,
+                                "aa_low": None, "aa_high": None, "detectable": None}
+    assert summary["min_effect"] == 0.05
 
 
 def test_the_schemas_reject_what_breaks_the_contract() -> None:

@@ -24,19 +24,34 @@ def cell(values, rounds, scenario="s", step=2) -> Cell:
     return Cell("w", step, scenario, "RUN", "RUN x", tuple(values), 0, (), tuple(rounds))
 
 
-def test_round_test_is_a_t_test_on_log_ratios_of_round_medians() -> None:
+def test_round_test_is_a_t_test_on_log_ratios_of_round_low_medians() -> None:
     base = [1.0, 1.2, 2.0, 2.2, 1.5, 1.7]
     other = [1.1, 1.3, 2.3, 2.3, 1.6, 1.6]
     rounds = [1, 1, 2, 2, 3, 3]
-    medians_base, medians_other = np.array([1.1, 2.1, 1.6]), np.array([1.2, 2.3, 1.6])
+    medians_base, medians_other = np.array([1.0, 2.0, 1.5]), np.array([1.1, 2.3, 1.6])  # the lower middle build
     expected = scipy_stats.ttest_1samp(np.log(medians_other / medians_base), 0).pvalue
-    assert sessions.round_test_p(base, rounds, other, rounds) == pytest.approx(expected)
+    assert round_p(base, rounds, other, rounds) == pytest.approx(expected)
+
+
+def round_p(base, base_rounds, other, other_rounds) -> float | None:
+    found = sessions.paired_estimate(sessions.round_logs(base, base_rounds), sessions.round_logs(other, other_rounds))
+    return None if found is None else found.p_value
 
 
 def test_round_test_needs_two_shared_rounds_and_handles_zero_spread() -> None:
-    assert sessions.round_test_p([1.0, 2.0], [1, 1], [1.0, 2.0], [1, 1]) is None
-    assert sessions.round_test_p([1.0, 2.0], [1, 2], [1.0, 2.0], [1, 2]) == 1.0
-    assert sessions.round_test_p([1.0, 2.0], [1, 2], [2.0, 4.0], [1, 2]) == 0.0
+    assert round_p([1.0, 2.0], [1, 1], [1.0, 2.0], [1, 1]) is None
+    assert round_p([1.0, 2.0], [1, 2], [1.0, 2.0], [1, 2]) == 1.0
+    assert round_p([1.0, 2.0], [1, 2], [2.0, 4.0], [1, 2]) == 0.0
+    assert round_p([1.0, 2.0], [1, 2], [1.0, 2.0], [3, 4]) is None  # no round both ran: nothing to pair
+
+
+def test_a_zero_second_step_is_below_the_builders_resolution_not_p_zero() -> None:
+    base, other = cell([0.0] * 6, [1, 1, 2, 2, 3, 3]), cell([0.0] * 6, [1, 1, 2, 2, 3, 3], "o")
+    _, (result,) = differences.compare_pairs([(base, other)], seed=1, paired=True)
+    assert result.difference.p_value is None and "below the builder's resolution" in result.difference.missing
+    one_session = cell([0.0] * 6, [1] * 6), cell([0.0] * 6, [1] * 6, "o")
+    design, (result,) = differences.compare_pairs([one_session], seed=1, paired=True)
+    assert design == differences.BUILDS and "below the builder's resolution" in result.difference.missing
 
 
 def test_paired_bootstrap_cancels_drift_shared_by_a_round() -> None:
@@ -53,14 +68,17 @@ def test_paired_bootstrap_cancels_drift_shared_by_a_round() -> None:
     assert paired.difference.ci_low <= paired.difference.ratio <= paired.difference.ci_high
 
 
-def test_bootstrap_is_seeded_and_tolerates_ragged_rounds() -> None:
+def test_round_interval_is_the_t_interval_and_tolerates_ragged_rounds() -> None:
     base = cell([1.0, 1.1, 1.2, 0.9, 1.05, 1.0, 0.95], [1, 1, 1, 2, 2, 3, 3])
     other = cell([1.5, 1.6, 1.4, 1.55, 1.45, 1.5, 1.52], [1, 1, 2, 2, 3, 3, 3])
     first = differences.compare_pairs([(base, other)], seed=7, paired=True)
     again = differences.compare_pairs([(base, other)], seed=7, paired=True)
     assert first[1][0].difference == again[1][0].difference and first[0] == differences.ROUNDS
     low, high = first[1][0].difference.ci_low, first[1][0].difference.ci_high
-    assert 1.2 < low < 1.5 < high < 1.8
+    d = np.log([1.5 / 1.1, 1.4 / 0.9, 1.5 / 0.95])  # per-round low medians: other ÷ base
+    half = scipy_stats.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    assert (low, high) == pytest.approx((np.exp(d.mean() - half), np.exp(d.mean() + half)))
+    assert first[1][0].difference.p_value == pytest.approx(scipy_stats.ttest_1samp(d, 0).pvalue)
 
 
 def test_one_round_falls_back_to_builds() -> None:
@@ -83,15 +101,16 @@ def test_a_schema_1_run_is_one_session_per_scenario_and_says_so(tmp_path: Path) 
     assert all(g.ci_low is None for g in summary.geomean)  # no honest interval for a geometric mean without rounds
 
 
-def test_every_row_verdict_agrees_with_its_interval_and_the_floor() -> None:
+def test_every_row_verdict_agrees_with_its_interval_and_delta() -> None:
     summary = summarize(load_run(EXAMPLE))
-    floor = summary.noise
+    band = summary.noise
     for row in summary.rows:
-        if row.significant:
+        if row.verdict in (stats.SLOWER, stats.FASTER):
             assert row.p_adjusted < summary.alpha
-            assert row.ratio_ci_high < floor.low or row.ratio_ci_low > floor.high
-        if row.verdict == stats.NOISE:
-            assert floor.low <= row.ratio_ci_high and row.ratio_ci_low <= floor.high
+            assert row.ratio_ci_high < band.low or row.ratio_ci_low > band.high
+        if row.verdict in (stats.EQUIVALENT, stats.INCONCLUSIVE):
+            assert band.low <= row.ratio_ci_high and row.ratio_ci_low <= band.high
+            assert row.ratio_ci_low <= row.ratio <= row.ratio_ci_high
     aa = [row for row in summary.rows if row.scenario == summary.control]
     assert aa and not any(row.significant for row in aa)
-    assert math.isclose(floor.high * floor.low, 1.0)
+    assert math.isclose(band.high * band.low, 1.0) and band.method == "aa" and not band.aa_excludes_one

@@ -134,22 +134,36 @@ def test_benjamini_hochberg_by_hand_and_nones_kept_in_place() -> None:
     assert stats.adjust_pvalues([None, None]) == [None, None]
 
 
-def test_significance_needs_both_a_small_p_and_an_interval_outside_the_noise_floor() -> None:
-    floor = stats.fixed_noise(0.02)
-    assert stats.verdict(0.01, 1.05, 1.15, floor) == stats.SIGNIFICANT
-    assert stats.verdict(0.01, 0.5, 0.9, floor) == stats.SIGNIFICANT
-    assert stats.verdict(0.01, 1.01, 1.15, floor) == stats.NOISE  # overlaps ±2 %
-    assert stats.verdict(0.01, 1.01, 1.15, stats.fixed_noise(0.005)) == stats.SIGNIFICANT
-    assert stats.verdict(0.2, 2.5, 3.5, floor) == stats.UNRESOLVED  # outside the floor, but the test does not reject
-    assert stats.verdict(None, 2.5, 3.5, floor) == stats.UNTESTED
-    assert stats.verdict(0.01, None, None, floor) == stats.UNTESTED
+def interval(low: float | None, high: float | None, eq_low: float | None = None, eq_high: float | None = None
+             ) -> stats.Difference:
+    return stats.Difference(None, low, high, None, eq_low, eq_high)
 
 
-def test_measured_noise_floor_is_the_widest_aa_interval_made_symmetric_on_the_log_scale() -> None:
-    floor = stats.measured_noise([(0.98, 1.01), (0.99, 1.04)])
-    assert floor.method == "aa"
-    assert floor.high == pytest.approx(1.04) and floor.low == pytest.approx(1 / 1.04)
-    assert stats.fixed_noise(0.02) == stats.NoiseFloor("fixed", 0.98, 1.02)
+def test_slower_and_faster_need_a_small_p_and_the_interval_wholly_beyond_delta() -> None:
+    assert stats.verdict(0.01, interval(1.06, 1.15), 0.05) == stats.SLOWER
+    assert stats.verdict(0.01, interval(0.5, 0.9), 0.05) == stats.FASTER
+    assert stats.verdict(0.01, interval(1.01, 1.15), 0.05) == stats.INCONCLUSIVE  # excludes 1, reaches into ±5 %
+    assert stats.verdict(0.01, interval(1.01, 1.15), 0.005) == stats.SLOWER  # a smaller declared effect
+    assert stats.verdict(0.2, interval(2.5, 3.5), 0.05) == stats.INCONCLUSIVE  # beyond δ, the test does not reject
+    assert stats.verdict(0.01, interval(0.96, 0.99), 0.05) == stats.INCONCLUSIVE  # faster, but by less than δ
+    assert stats.verdict(None, interval(2.5, 3.5), 0.05) == stats.UNTESTED
+    assert stats.verdict(0.01, interval(None, None), 0.05) == stats.UNTESTED
+
+
+def test_equivalent_needs_the_ninety_percent_interval_inside_delta() -> None:
+    assert stats.verdict(0.6, interval(0.97, 1.04, 0.98, 1.03), 0.05) == stats.EQUIVALENT
+    assert stats.verdict(0.6, interval(0.94, 1.06, 0.95, 1.051), 0.05) == stats.INCONCLUSIVE
+    assert stats.verdict(0.01, interval(1.01, 1.04, 1.015, 1.035), 0.05) == stats.EQUIVALENT  # real, but small
+    assert stats.verdict(0.6, interval(0.97, 1.04), 0.05) == stats.INCONCLUSIVE  # no 90 % interval
+
+
+def test_the_control_is_a_diagnostic_with_the_smallest_detectable_effect() -> None:
+    floor = stats.with_control(0.05, [(0.98, 1.01), (0.99, 1.04)])
+    assert floor.method == "aa" and (floor.low, floor.high) == pytest.approx((1 / 1.05, 1.05))
+    assert floor.detectable == pytest.approx(math.sqrt(1.04 / 0.99) - 1)  # the wider half-width, log scale
+    assert not floor.aa_excludes_one
+    assert stats.with_control(0.05, [(1.02, 1.06)]).aa_excludes_one
+    assert stats.declared(0.05) == stats.NoiseFloor("none", 1 / 1.05, 1.05, 0.05)
 
 
 # --- ratio of medians --------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_identical_samples_give_ratio_one_and_no_significance(values: list[float
     assert diff.ci_low <= 1.0 <= diff.ci_high
     assert diff.p_value == 1.0
     (adjusted,) = stats.adjust_pvalues([diff.p_value])
-    assert stats.verdict(adjusted, diff.ci_low, diff.ci_high, stats.fixed_noise()) != stats.SIGNIFICANT
+    assert stats.verdict(adjusted, diff) not in (stats.SLOWER, stats.FASTER)
 
 
 @examples
@@ -95,21 +95,20 @@ def _printed_bounds(text: str) -> tuple[float, float]:
 @settings(max_examples=400, deadline=None)
 @given(ratios, ratios, p_values, half_widths, st.booleans())
 def test_printed_interval_and_verdict_never_contradict(a: float, b: float, p: float | None, half: float,
-                                                       measured: bool) -> None:
+                                                       narrower: bool) -> None:
     from harness.export import numbers
-    from harness.export.layout import marked_ratio
 
     low, high = min(a, b), max(a, b)
     assume(abs(low - 1) > 1e-6 and abs(high - 1) > 1e-6)  # six decimals are the most a table prints
-    floor = stats.measured_noise([(1 / (1 + half), 1 + half)]) if measured else stats.fixed_noise(half)
-    verdict = stats.verdict(p, low, high, floor)
-    mark = marked_ratio((low + high) / 2, verdict)
+    delta = max(half, 0.01)
+    eq = (low, high) if not narrower else ((2 * low + high) / 3, (low + 2 * high) / 3)  # the 90 % inside the 95 %
+    verdict = stats.verdict(p, stats.Difference(None, low, high, None, *eq), delta)
     printed_low, printed_high = _printed_bounds(numbers.ratio_interval(low, high))
-    if mark.endswith("×") and not mark.startswith("("):  # printed as a difference
-        assert verdict == stats.SIGNIFICANT and p is not None and p < stats.DEFAULT_ALPHA
-        assert high < floor.low or low > floor.high
+    if verdict in (stats.SLOWER, stats.FASTER):
+        assert p is not None and p < stats.DEFAULT_ALPHA
+        assert high < 1 / (1 + delta) or low > 1 + delta
         assert printed_high < 1 or printed_low > 1  # the printed interval excludes 1 too
-    if mark == "~":
-        assert floor.low <= high and low <= floor.high  # only where the noise floor explains it
-    if mark == "n.s.":
-        assert (high < floor.low or low > floor.high) and p >= stats.DEFAULT_ALPHA
+    if verdict == stats.EQUIVALENT:
+        assert 1 / (1 + delta) < eq[0] and eq[1] < 1 + delta  # never where the interval reaches beyond δ
+    if verdict == stats.INCONCLUSIVE:
+        assert not (1 / (1 + delta) < eq[0] and eq[1] < 1 + delta)

@@ -43,25 +43,40 @@ def _without_control(tmp_path: Path) -> Path:
     return run
 
 
-def test_summary_noise_option_changes_what_counts_as_different(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    call(summary_command, [str(_without_control(tmp_path)), "--format", "json", "--noise", "20"])  # ±2000 %
-    out = json.loads(capsys.readouterr().out)
-    assert out["noise"] == {"method": "fixed", "low": -19.0, "high": 21.0}
-    assert not any(row["significant"] for row in out["rows"])
+def aa_verdicts(out: dict) -> set[str]:
+    return {row["verdict"] for row in out["rows"] if row["scenario"] == "local-overlay2-native-aa"
+            and row["instruction"] != "FROM"}
 
 
-def test_a_control_scenario_measures_the_noise_floor_and_overrides_noise(capsys: pytest.CaptureFixture[str]) -> None:
-    call(summary_command, [str(EXAMPLE), "--format", "json", "--noise", "20"])
+def test_min_effect_in_percent_decides_what_counts_as_equivalent(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    run = str(_without_control(tmp_path))
+    call(summary_command, [run, "--format", "json", "--min-effect", "20"])
+    wide = json.loads(capsys.readouterr().out)
+    assert wide["noise"] == {"method": "none", "low": pytest.approx(1 / 1.2), "high": 1.2, "min_effect": 0.2,
+                             "aa_low": None, "aa_high": None, "detectable": None}
+    assert aa_verdicts(wide) == {"equivalent"}  # the A/A twin, within ±20 % everywhere
+    call(summary_command, [run, "--format", "json", "--min-effect", "1"])
+    assert "inconclusive" in aa_verdicts(json.loads(capsys.readouterr().out))  # ±1 % is finer than this run sees
+    call(summary_command, [run, "--format", "json", "--noise", "20"])  # the old name, in percent now
+    assert json.loads(capsys.readouterr().out)["min_effect"] == 0.2
+
+
+def test_a_control_scenario_is_a_diagnostic_not_a_margin(capsys: pytest.CaptureFixture[str]) -> None:
+    call(summary_command, [str(EXAMPLE), "--format", "json", "--min-effect", "20"])
     out = json.loads(capsys.readouterr().out)
     aa = next(row for row in out["rows"] if row["scenario"] == "local-overlay2-native-aa" and row["step"] == "total")
     assert out["noise"]["method"] == "aa" and out["control"] == "local-overlay2-native-aa"
-    assert out["noise"]["low"] <= aa["ratio_ci_low"] and aa["ratio_ci_high"] <= out["noise"]["high"]
-    assert out["noise"]["high"] == pytest.approx(1 / out["noise"]["low"])
-    assert any(row["significant"] for row in out["rows"])  # the naive differ is real, whatever --noise says
+    assert out["noise"]["aa_low"] <= 1 <= out["noise"]["aa_high"]
+    assert (aa["ratio_ci_low"], aa["ratio_ci_high"]) == (out["noise"]["aa_low"], out["noise"]["aa_high"])
+    assert 0 < out["noise"]["detectable"] < 0.05
+    assert out["noise"]["high"] == 1.2  # δ decides the band, not the control
+    assert {row["verdict"] for row in out["rows"] if row["scenario"] == "local-vfs"
+            and row["instruction"] != "FROM"} == {"slower"}
 
 
-@pytest.mark.parametrize("argv", [["--alpha", "1.5"], ["--noise", "-0.1"], ["--baseline", "nope"]])
+@pytest.mark.parametrize("argv", [["--alpha", "1.5"], ["--noise", "-0.1"], ["--baseline", "nope"],
+                                  ["--min-effect", "0.02"], ["--min-effect", "101"]])
 def test_summary_rejects_bad_options(argv: list[str]) -> None:
     with pytest.raises(InputError):
         call(summary_command, [str(EXAMPLE), *argv])
