@@ -9,7 +9,8 @@ random-effects meta-analysis of the per-machine log ratios —
   the spread between machines that is not within-machine noise;
 - the pooled log ratio weighted by 1 / (se_i² + τ²), with the Hartung–Knapp(–Sidik–Jonkman) interval (Hartung &
   Knapp 2001; IntHout, Ioannidis & Borm 2014): a t-interval on k − 1 degrees of freedom with a weighted residual
-  variance, which keeps ≈ 95 % coverage with as few as 5 machines where the DerSimonian–Laird z-interval does not;
+  variance (never below 1, Röver, Knapp & Friede 2015), which keeps ≈ 95 % coverage with as few as 5 machines
+  where the DerSimonian–Laird z-interval does not;
 - a 95 % prediction interval for one more machine (Higgins, Thompson & Spiegelhalter 2009) and the spread ±τ;
 - outlier screening by studentized deleted residuals (Viechtbauer & Cheung 2010): a machine whose ratio lies
   beyond |z| > `OUTLIER_Z` from the pool of the others — SuperBench-style defective-machine screening.
@@ -150,12 +151,15 @@ def dersimonian_laird(logs: Sequence[float], variances: Sequence[float]) -> tupl
 
 def hartung_knapp(logs: Sequence[float], variances: Sequence[float], tau2: float) -> tuple[float, float]:
     """(pooled log ratio, its Hartung–Knapp standard error): weights 1 / (v_i + τ²); the variance is the weighted
-    residual variance Σ w_i (y_i − μ)² / ((k − 1) Σ w_i), to be used with a t distribution on k − 1 df."""
+    residual variance Σ w_i (y_i − μ)² / ((k − 1) Σ w_i), to be used with a t distribution on k − 1 df. The
+    residual factor is kept ≥ 1 (the ad-hoc correction of Röver, Knapp & Friede 2015): machines that agree more
+    closely than their own intervals allow must not make the pooled interval narrower than the machines' own
+    precision supports."""
     weights = [1 / (v + tau2) for v in variances]
     total = math.fsum(weights)
     mean = math.fsum(w * y for w, y in zip(weights, logs)) / total
     residual = math.fsum(w * (y - mean) ** 2 for w, y in zip(weights, logs)) / (len(logs) - 1)
-    return mean, math.sqrt(residual / total)
+    return mean, math.sqrt(max(1.0, residual) / total)
 
 
 def _t_interval(mean: float, se: float, df: int, confidence: float) -> tuple[float, float]:

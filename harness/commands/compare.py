@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     check_thresholds(args)
     if args.fail_above is not None and args.fail_above < 0:
         raise InputError(f"--fail-above {args.fail_above} is negative; give a slowdown in percent, e.g. --fail-above 5")
+    from harness.results.campaign_dir import is_campaign_dir
+
+    if is_campaign_dir(args.run_a) or is_campaign_dir(args.run_b):
+        return _campaigns(args)
     comparison = load_comparison(args.run_a, args.run_b, alpha=args.alpha, noise=args.noise)
     print(render_comparison(comparison, args.format, wide=args.wide))
     if args.fail_above is None:
@@ -54,4 +58,23 @@ def run(args: argparse.Namespace) -> int:
         where = "whole build" if row.step == "total" else f"step {row.step}"
         print(f"fail-above {args.fail_above:g}%: {row.workload} {where} on {row.scenario} is "
               f"{(row.ratio - 1) * 100:+.1f}% slower (significant, p_adj {row.p_adjusted:.3g})", file=sys.stderr)
+    return 1 if slower else 0
+
+
+def _campaigns(args: argparse.Namespace) -> int:
+    """Two campaign directories: each shared machine's change, pooled over machines (docs/campaigns.md)."""
+    import sys
+
+    from harness.errors import InputError
+    from harness.export.views_campaign import campaign_comparison, pooled_slower_beyond, render_campaign_comparison
+    from harness.results.campaign_dir import is_campaign_dir
+
+    if not (is_campaign_dir(args.run_a) and is_campaign_dir(args.run_b)):
+        raise InputError(f"compare a campaign with a campaign: {args.run_a} and {args.run_b} are not both campaign "
+                         "directories (campaign.json)")
+    comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha)
+    print(render_campaign_comparison(comparison, args.format, wide=args.wide))
+    slower = pooled_slower_beyond(comparison, args.fail_above) if args.fail_above is not None else []
+    for line in slower:
+        print(f"fail-above {args.fail_above:g}%: {line}", file=sys.stderr)
     return 1 if slower else 0
