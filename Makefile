@@ -10,7 +10,7 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm lint venv
+.PHONY: run test test-unit test-vm test-campaign lint venv
 
 run: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES)
@@ -29,6 +29,12 @@ lint: $(VENV)/.installed
 test-vm: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES) $(VM_PACKAGES)
 	tests/vm/e2e
+
+# A campaign end to end (docs/campaigns.md): sshd on 127.0.0.1 with its own key, an inventory naming this machine
+# twice (concurrency 1) plus an unreachable host, the seed's question on each; last stdout line `results: <dir>`.
+test-campaign: $(VENV)/.installed
+	scripts/ensure-packages $(RUN_PACKAGES) openssh-server openssh-client python3-venv
+	$(VENV)/bin/python -m tests.campaign.e2e results
 
 test-unit: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m "not integration and not vm"
