@@ -44,6 +44,7 @@ def run_playbook(private_dir: Path, inventory: Path, hosts: list[str], forks: in
     import ansible_runner  # noqa: PLC0415 - ansible is heavy and only a campaign run needs it
 
     outcomes = {host: HostOutcome() for host in hosts}
+    (private_dir / "tmp").mkdir(parents=True, exist_ok=True)
     env = _environment(private_dir)
     os.environ["PATH"] = env["PATH"]  # ansible-runner looks ansible-playbook up in its own process's PATH
 

@@ -55,9 +55,11 @@ def write_manifest(campaign_dir: Path, manifest: dict[str, Any]) -> None:
 
 
 def machine_facts(ansible_facts: dict[str, Any]) -> dict[str, Any]:
-    """The machine record from Ansible's gathered facts: CPU model, cores, memory, kernel, distribution."""
+    """The machine record from Ansible's gathered facts (keys with or without the `ansible_` prefix): CPU model,
+    cores, memory, kernel, distribution."""
+    ansible_facts = {key.removeprefix("ansible_"): value for key, value in ansible_facts.items()}
     processor = ansible_facts.get("processor") or []
-    models = [item for item in processor[2::3]] if len(processor) >= 3 else processor
+    models = processor[2::3] if len(processor) >= 3 else processor  # [index, vendor, model, index, …]
     return {
         "hostname": ansible_facts.get("hostname"),
         "cpu_model": models[0] if models else None,
