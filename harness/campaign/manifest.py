@@ -35,9 +35,14 @@ def new_manifest(campaign_id: str, campaign: Any, hosts: list[str], command: lis
         "started_at": utc_now(),
         "ended_at": None,
         "status": "running",
-        "machines": {host: {"status": "pending", "reason": None, "run_dir": None, "started_at": None,
-                            "ended_at": None, "seconds": None, "facts": {}, "engines": {}} for host in hosts},
+        "machines": {host: machine_record() for host in hosts},
     }
+
+
+def machine_record() -> dict[str, Any]:
+    """A machine not reached yet."""
+    return {"status": "pending", "reason": None, "run_dir": None, "started_at": None, "ended_at": None,
+            "seconds": None, "facts": {}, "engines": {}}
 
 
 def read_manifest(campaign_dir: Path) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def _resumed(campaign: Campaign, directory: Path, hosts: list[str]) -> tuple[Pat
         raise InputError(f"--resume {directory}: {campaign.matrix} changed since that campaign started; a campaign "
                          "pools one matrix — start a new campaign instead")
     for host in hosts:
-        manifest["machines"].setdefault(host, records.new_manifest("", campaign, [host], [])["machines"][host])
+        manifest["machines"].setdefault(host, records.machine_record())  # added to the inventory since
     manifest["status"] = "running"
     manifest.setdefault("resumed_at", []).append(utc_now())
     records.write_manifest(directory, manifest)
