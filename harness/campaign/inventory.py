@@ -85,3 +85,25 @@ def inventory_from_ssh_config(text: str) -> str:
 
 _SSH_TO_ANSIBLE = {"hostname": "ansible_host", "port": "ansible_port", "user": "ansible_user",
                    "identityfile": "ansible_ssh_private_key_file"}
+
+
+def inventory_from_ssh_scenarios(scenarios: list) -> str:
+    """A YAML inventory from the matrix's `host: {type: ssh}` scenarios: one host per distinct machine (address,
+    port), named after the first scenario that reaches it, with its user, key and known_hosts."""
+    hosts: dict[str, dict] = {}
+    seen: set[tuple[str, int]] = set()
+    for scenario in scenarios:
+        host = scenario.host
+        if getattr(host, "type", None) != "ssh" or (host.address, host.port) in seen:
+            continue
+        seen.add((host.address, host.port))
+        variables: dict = {"ansible_host": host.address, "ansible_port": host.port, "ansible_user": host.user}
+        if host.identity_file:
+            variables["ansible_ssh_private_key_file"] = host.identity_file
+        if host.known_hosts:
+            variables["ansible_ssh_common_args"] = (f"-o UserKnownHostsFile={shlex.quote(host.known_hosts)} "
+                                                    "-o StrictHostKeyChecking=yes")
+        hosts[scenario.name] = variables
+    if not hosts:
+        raise InputError("the matrix has no `host: {type: ssh}` scenario; list the machines in an inventory instead")
+    return yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)

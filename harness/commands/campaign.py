@@ -29,14 +29,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="directory that receives the campaign directory (default: ./results)")
     run_parser.add_argument("--resume", type=Path, metavar="DIR",
                             help="continue this campaign directory: run only the machines not done")
-    inventory = actions.add_parser("inventory", help="print a YAML inventory made from `vagrant ssh-config` output")
-    inventory.add_argument("ssh_config", type=Path, metavar="SSH_CONFIG",
-                           help="a file holding ssh_config Host blocks (`vagrant ssh-config > FILE`)")
+    inventory = actions.add_parser("inventory", help="print a YAML inventory made from `vagrant ssh-config` output "
+                                                     "or from a matrix's ssh scenarios")
+    source = inventory.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ssh-config", type=Path, metavar="FILE",
+                        help="a file holding ssh_config Host blocks (`vagrant ssh-config > FILE`)")
+    source.add_argument("--matrix", type=Path, metavar="MATRIX",
+                        help="a matrix whose `host: {type: ssh}` scenarios name the machines")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "inventory":
-        return _inventory(args.ssh_config)
+        return _inventory(args.ssh_config, args.matrix)
     from harness.campaign.config import load_campaign
     from harness.campaign.run import run_campaign
 
@@ -63,10 +67,14 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.manifest["status"] == "complete" else 1
 
 
-def _inventory(ssh_config: Path) -> int:
-    from harness.campaign.inventory import inventory_from_ssh_config
+def _inventory(ssh_config: Path | None, matrix: Path | None) -> int:
+    from harness.campaign.inventory import inventory_from_ssh_config, inventory_from_ssh_scenarios
+    from harness.config import load_matrix
     from harness.errors import InputError
 
+    if matrix is not None:
+        print(inventory_from_ssh_scenarios(list(load_matrix(matrix).scenarios)), end="")
+        return 0
     try:
         text = ssh_config.read_text(encoding="utf-8")
     except OSError as error:

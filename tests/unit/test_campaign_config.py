@@ -3,6 +3,7 @@ read by Ansible itself, and ssh_config Host blocks (`vagrant ssh-config`) turned
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,22 @@ Host ol75
     assert hosts["ol75"]["ansible_ssh_private_key_file"] == "/path with space/key"
     with pytest.raises(InputError, match="no Host blocks"):
         inventory_from_ssh_config("# nothing\n")
+
+
+def test_ssh_scenarios_of_a_matrix_become_an_inventory(tmp_path: Path, capsys) -> None:
+    from harness.cli import main
+
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "workloads").mkdir()
+    for name, port in (("lab-a", 22), ("lab-a-naive", 22), ("lab-b", 2222)):
+        (tmp_path / "scenarios" / f"{name}.yaml").write_text(
+            f"host: {{type: ssh, address: 10.0.0.{port % 7}, user: root, port: {port}, "
+            "identity_file: /keys/id, known_hosts: /keys/known}\nstorage: {driver: overlay2}\n")
+    shutil.copy2(REPO / "workloads" / "seed.yaml", tmp_path / "workloads" / "seed.yaml")
+    (tmp_path / "matrix.yaml").write_text("scenarios: [lab-a, lab-a-naive, lab-b]\nworkloads: [seed]\n"
+                                          "rounds: 1\n")
+    assert main(["campaign", "inventory", "--matrix", str(tmp_path / "matrix.yaml")]) == 0
+    hosts = yaml.safe_load(capsys.readouterr().out)["all"]["hosts"]
+    assert sorted(hosts) == ["lab-a", "lab-b"]  # one host per machine, not per scenario
+    assert hosts["lab-b"]["ansible_port"] == 2222 and "UserKnownHostsFile=/keys/known" in \
+        hosts["lab-b"]["ansible_ssh_common_args"]
