@@ -17,6 +17,7 @@ from typing import Any
 from harness.campaign.inventory import ansible_env
 
 PLAYBOOK = Path(__file__).with_name("playbook.yml")
+STOP_PLAYBOOK = Path(__file__).with_name("stop.yml")
 FACTS_TASK = "Gathering Facts"
 
 
@@ -61,6 +62,19 @@ def run_playbook(private_dir: Path, inventory: Path, hosts: list[str], forks: in
         forks=forks, extravars=extravars, envvars=env, event_handler=handle, cancel_callback=cancelled,
         quiet=True, suppress_env_files=True)
     return PlayResult(outcomes=outcomes, status=runner.status, rc=runner.rc)
+
+
+def stop_machines(private_dir: Path, inventory: Path, hosts: list[str], forks: int,
+                  extravars: dict[str, Any]) -> str:
+    """After a cancelled play: stop the harness runs still going on `hosts` and clean up after them (stop.yml);
+    not itself cancellable, so a second Ctrl-C cannot leave daemons behind. ansible-runner's status."""
+    import ansible_runner  # noqa: PLC0415 - as above
+
+    runner = ansible_runner.run(
+        private_data_dir=str(private_dir), playbook=str(STOP_PLAYBOOK), inventory=str(inventory),
+        limit=",".join(hosts), forks=forks, extravars=extravars, envvars=_environment(private_dir), quiet=True,
+        suppress_env_files=True)
+    return runner.status
 
 
 def _record(outcome: HostOutcome, kind: str, data: dict[str, Any], created: str | None) -> None:

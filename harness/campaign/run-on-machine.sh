@@ -3,7 +3,8 @@
 # Usage: run-on-machine.sh WORK MATRIX [harness run options]
 # The harness runs in its own session so that a hang-up (the controller killed, the SSH connection lost) reaches
 # only this script, which then stops the harness with SIGTERM: it tears down its private daemons and keeps every
-# finished build. A run interrupted that way is continued (--resume) the next time the campaign comes by.
+# finished build. harness.pid lets the campaign's stop play (stop.yml) do the same when the campaign is stopped.
+# A run interrupted either way is continued (--resume) the next time the campaign comes by.
 set -u
 work=$1
 matrix=$2
@@ -17,12 +18,14 @@ fi
 setsid "$work/venv/bin/harness" run "inputs/$matrix" --results "$work/results" --work-dir "$work/daemons" \
     "${resume[@]}" "$@" >run.out 2>run.err </dev/null &
 pid=$!
+echo "$pid" >harness.pid
 trap 'kill -TERM "$pid" 2>/dev/null' HUP INT TERM
 status=0
 while kill -0 "$pid" 2>/dev/null; do
     wait "$pid"
     status=$?
 done
+rm -f harness.pid
 run_dir=$(sed -n 's/^results: //p' run.out | tail -n 1)
 tail -n 5 run.err >&2
 if [ "$status" -le 1 ] && [ -n "$run_dir" ]; then

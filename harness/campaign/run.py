@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.campaign import manifest as records
 from harness.campaign.config import Campaign
-from harness.campaign.driver import HostOutcome, run_playbook
+from harness.campaign.driver import HostOutcome, run_playbook, stop_machines
 from harness.campaign.inputs import RUN_PACKAGES, build_wheel, stage_inputs
 from harness.campaign.inventory import inventory_hosts
 from harness.errors import InputError
@@ -59,6 +59,8 @@ def run_campaign(campaign: Campaign, results_root: Path, resume: Path | None, co
 
         result = run_playbook(directory / "ansible", campaign.inventory, todo, campaign.concurrency, extravars,
                               cancelled, seen)
+        if result.status == "canceled":
+            stop_machines(directory / "ansible", campaign.inventory, todo, campaign.concurrency, extravars)
         for host in todo:
             _settle(directory, manifest["machines"][host], host, result.outcomes[host], result.status == "canceled")
         shutil.rmtree(staging, ignore_errors=True)

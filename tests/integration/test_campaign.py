@@ -2,10 +2,10 @@
 inventory names of this machine (concurrency 1: one after the other), runs the seed's question on each, and
 fetches the runs back; a third inventory host has nobody listening and is recorded as unreachable.
 
-The campaign is SIGKILLed while the second machine measures: nothing may be left running (the hang-up reaches the
-machine's run, which stops its daemons), and `--resume` must finish it without rerunning the first machine (its
-samples are byte for byte those measured before the kill). The machine's installed packages are the same before
-and after (`dpkg -l`).
+The campaign is stopped (SIGTERM, as a CI cancel or Ctrl-C does) while the second machine measures: it cancels
+Ansible and runs the stop play, so nothing may be left running on the machine, and `--resume` must finish it
+without rerunning the first machine (its samples are byte for byte those measured before the stop). The
+machine's installed packages are the same before and after (`dpkg -l`).
 """
 
 from __future__ import annotations
@@ -55,15 +55,19 @@ def test_killed_campaign_resumes_without_rerunning_finished_machines() -> None:
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
         try:
             wait_for(lambda: (alpha / "run-finished").is_file(), "alpha's run to finish", 900)
-            wait_for(lambda: any((beta / "results").glob("*/samples.jsonl")), "beta's run to start", 600)
+            wait_for(lambda: (beta / "harness.pid").is_file(), "beta's run to start", 600)
         finally:
-            controller.send_signal(signal.SIGKILL)
-            controller.communicate(timeout=60)
+            controller.send_signal(signal.SIGTERM)
+            stopped_out, stopped_err = controller.communicate(timeout=600)
+        assert controller.returncode == 130, stopped_out + stopped_err
+        [directory] = campaign.results.iterdir()
+        assert stopped_out.strip().splitlines()[-1] == f"results: {directory}"
+        stopped = json.loads((directory / "campaign.json").read_text())
+        assert stopped["status"] == "interrupted" and stopped["machines"]["beta"]["status"] == "interrupted", stopped
         alpha_samples = _machine_run(alpha).joinpath("samples.jsonl").read_bytes()
 
-        wait_for(lambda: not processes_referencing(campaign.work_root), "the machines' runs to stop", 120)
+        assert not processes_referencing(campaign.work_root), "the stop play left processes running"
         assert not (beta / "run-finished").exists(), "beta's run was to be interrupted"
-        [directory] = campaign.results.iterdir()
 
         resumed = subprocess.run(campaign_command(str(campaign.campaign_file), "--resume", str(directory)),
                                  capture_output=True, text=True, cwd=REPO, timeout=1800)
