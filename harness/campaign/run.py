@@ -116,12 +116,12 @@ def _settle(directory: Path, record: dict[str, Any], host: str, outcome: HostOut
         record["engines"] = records.engine_versions(_json(run_dir / "manifest.json"))
     elif outcome.unreachable:
         record.update(status="unreachable", reason=outcome.unreachable)
-    elif outcome.failure:
-        record.update(status="failed", reason=outcome.failure)
+    elif cancelled:
+        record.update(status="interrupted", reason="the campaign was stopped before this machine finished"
+                      + (f" ({outcome.failure})" if outcome.failure else ""))
     else:
-        record.update(status="interrupted" if cancelled else "failed",
-                      reason="the campaign was stopped before this machine finished" if cancelled
-                      else "the play ended before this machine's run was fetched (see ansible/artifacts)")
+        record.update(status="failed", reason=outcome.failure
+                      or "the play ended before this machine's run was fetched (see ansible/artifacts)")
     record["seconds"] = _seconds(record.get("started_at") or outcome.first_event, record["ended_at"])
 
 
