@@ -3,27 +3,40 @@
 PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
-RUN_PACKAGES := docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
+RUN_PACKAGES := python3-venv docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
-TEST_PACKAGES := $(RUN_PACKAGES) vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES)
+# pdflatex with booktabs and siunitx: tests/unit/test_latex_paper.py compiles the LaTeX tables.
+LATEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science
+# erofs-utils: the containerd erofs snapshotter's scenario (mkfs.erofs per layer), not part of `make run`'s matrix.
+TEST_PACKAGES := $(RUN_PACKAGES) erofs-utils vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES) \
+	$(LATEX_PACKAGES)
 MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm test-campaign lint venv
+.PHONY: run test test-unit test-vm test-campaign lint venv check-citation
 
-run: $(VENV)/.installed
+# The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
+run:
 	scripts/ensure-packages $(RUN_PACKAGES)
+	$(MAKE) --no-print-directory venv
 	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 
-test: lint
+test:
 	scripts/ensure-packages $(TEST_PACKAGES)
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/python -m pytest
 
 # The house rules: ruff's checks (pyproject.toml) and the import floors (lint-imports: no loops, no upward imports).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# CITATION.cff checked by cffconvert itself, in a virtualenv of its own (it pins jsonschema < 4; the tests need 4).
+check-citation:
+	$(PYTHON) -m venv $(VENV)-cffconvert
+	$(VENV)-cffconvert/bin/pip install --quiet 'cffconvert>=2.0'
+	$(VENV)-cffconvert/bin/cffconvert --validate -i CITATION.cff
 
 # The emulated-VM end-to-end proof alone (tests/vm/e2e); its last line on stdout is `results: <run dir>`.
 test-vm: $(VENV)/.installed
@@ -32,8 +45,9 @@ test-vm: $(VENV)/.installed
 
 # A campaign end to end (docs/campaigns.md): sshd on 127.0.0.1 with its own key, an inventory naming this machine
 # twice (concurrency 1) plus an unreachable host, the seed's question on each; last stdout line `results: <dir>`.
-test-campaign: $(VENV)/.installed
-	scripts/ensure-packages $(RUN_PACKAGES) openssh-server openssh-client python3-venv
+test-campaign:
+	scripts/ensure-packages $(RUN_PACKAGES) openssh-server openssh-client
+	$(MAKE) --no-print-directory venv
 	$(VENV)/bin/python -m tests.campaign.e2e results
 
 test-unit: $(VENV)/.installed

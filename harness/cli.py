@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from harness import __version__
@@ -37,13 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub = verbs.add_parser(verb, help=module.HELP.replace("%", "%%"), description=description,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
-        sub.set_defaults(command=module)
+        sub.set_defaults(command=module, verb_parser=sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the verb's own usage, which lists the options the user meant
+        args.verb_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.command.run(args)
     except HarnessError as error:
@@ -52,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"harness {args.verb}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `harness summary … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Matrix, Scenario, SshHost, VagrantHost
+from harness.drivers import FILESYSTEMS, Prerequisite, lookup, prerequisites
 from harness.machine.knobs import read_overlay_parameters
 from harness.machine.ledger import abandoned_ledgers
+from harness.machine.prerequisites import is_met
 from harness.measure.workloads import BUSYBOX
 from harness.observe.diagnose import Finding, diagnose
 
@@ -35,12 +37,8 @@ def machine_checks() -> list[Check]:
         Check("dockerd", dockerd is not None, _version([dockerd, "--version"]) if dockerd else "not found",
               "apt-get install docker.io"),
         Check("static busybox", BUSYBOX.is_file(), str(BUSYBOX), "apt-get install busybox-static"),
-        *[_tool(tool, package) for tool, package in (("mkfs.xfs", "xfsprogs"), ("mkfs.btrfs", "btrfs-progs"),
-                                                     ("mkfs.ext4", "e2fsprogs"),
-                                                     ("fuse-overlayfs", "fuse-overlayfs"))],
-        Check("/dev/fuse", Path("/dev/fuse").exists(), "needed by fuse-overlayfs", "modprobe fuse"),
-        Check("device-mapper", "device-mapper" in Path("/proc/devices").read_text(),
-              "needed by devicemapper scenarios", "modprobe dm_mod, or run devicemapper scenarios on a VM"),
+        *[_tool(fs.mkfs[0], fs.package) for fs in FILESYSTEMS.values() if fs.package],
+        *[_prerequisite(prerequisite) for prerequisite in prerequisites()],
         Check("overlay module", bool(overlay),
               ", ".join(f"{k}={overlay[k]}" for k in ("redirect_dir", "metacopy") if k in overlay) or "not loaded",
               "modprobe overlay"),
@@ -57,7 +55,7 @@ def daemon_findings(api: Any, overlay: dict[str, str] | None, daemon_log: Path |
 
 
 #: What a local scenario may lack without failing the run: the runner skips such a scenario and goes on.
-SKIPPABLE = ("device-mapper", "fuse-overlayfs", "/dev/fuse")
+SKIPPABLE = tuple(prerequisite.name for prerequisite in prerequisites())
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,23 @@ def _needs(scenario: Scenario, checks: dict[str, Check]) -> list[str]:
         return ["ssh", "no leftovers"]
     storage = scenario.storage
     needs = ["root", "dockerd", "static busybox", "no leftovers"]
-    needs += {"xfs": ["mkfs.xfs"], "btrfs": ["mkfs.btrfs"], "ext4": ["mkfs.ext4"]}.get(storage.filesystem, [])
-    needs += {"devicemapper": ["device-mapper"], "fuse-overlayfs": ["fuse-overlayfs", "/dev/fuse"]}.get(
-        storage.driver, [])
+    needs += FILESYSTEMS[storage.filesystem].mkfs[:1]
+    driver = lookup(storage.driver, storage.image_store)
+    needs += [prerequisite.name for prerequisite in (driver.prerequisites if driver else ())]
     if scenario.overlay.as_dict():
         needs.append("overlay module")
     return [name for name in needs if name in checks]
 
 
-def _tool(tool: str, package: str) -> Check:
+def _prerequisite(prerequisite: Prerequisite) -> Check:
+    """A driver's prerequisite as a check: a tool shows where it was found, anything else what needs it."""
+    met = is_met(prerequisite)
+    if prerequisite.kind == "tool":
+        return Check(prerequisite.name, met, shutil.which(prerequisite.target) or "not found", prerequisite.remedy)
+    return Check(prerequisite.name, met, prerequisite.needed_by, prerequisite.remedy)
+
+
+def _tool(tool: str, package: str | None) -> Check:
     found = shutil.which(tool)
     return Check(tool, found is not None, found or "not found", f"apt-get install {package}")
 

@@ -100,7 +100,8 @@ write_daemon_json() {
   log "wrote $DAEMON_JSON: $DAEMON_CONFIG"
 }
 
-# overlay2 on xfs needs d_type (mkfs.xfs -n ftype=1); say so before dockerd refuses to start.
+# overlay2 on xfs needs d_type (mkfs.xfs -n ftype=1); say so before dockerd refuses to start. The drivers checked
+# here are the registry's `needs_d_type` ones (harness/drivers.py; tests/unit/test_drivers.py compares them).
 check_backing_filesystem() {
   local directory="$DATA_ROOT" fstype
   if [ "$STORAGE_DRIVER" != overlay2 ]; then return; fi

@@ -10,6 +10,7 @@ its step timings; a failed build is a result (`ok=False` with the builder's erro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -18,9 +19,8 @@ from harness.config.names import BUILDERS
 if TYPE_CHECKING:  # the docker SDK only when a build is made
     import docker
 
-    from harness.builders.timing import BuildTiming  # noqa: PLC0415 - the chooser imports only the backend it picks
-    from harness.engines.binaries import EngineBinaries  # noqa: PLC0415 - the chooser imports only the backend it picks
-
+    from harness.builders.timing import BuildTiming
+    from harness.engines.binaries import EngineBinaries
 
 
 class Builder(Protocol):
@@ -32,15 +32,26 @@ class Builder(Protocol):
     def facts(self) -> dict[str, Any]: ...
 
 
+def _classic(engine: EngineBinaries | None) -> Builder:
+    from harness.builders.classic import ClassicBuilder  # noqa: PLC0415 - the registry imports only the backend it picks
+    return ClassicBuilder()
+
+
+def _buildkit(engine: EngineBinaries | None) -> Builder:
+    from harness.builders.buildkit import BuildKitBuilder, find_buildkit_cli  # noqa: PLC0415 - the registry imports only the backend it picks
+    return BuildKitBuilder(find_buildkit_cli(engine))
+
+
+#: Builder name (config.names.BUILDERS) → how to make it for an engine. A new builder is one module and one entry.
+BACKENDS: dict[str, Callable[[EngineBinaries | None], Builder]] = {"classic": _classic, "buildkit": _buildkit}
+
+
 def builder_for(name: str, engine: EngineBinaries | None) -> Builder:
     """The builder called `name` for a daemon of `engine` (None: the system's engine, or a remote host's).
 
     Raises `EnvironmentNotAble` when the engine's docker CLI cannot do BuildKit builds.
     """
-    if name == "classic":
-        from harness.builders.classic import ClassicBuilder  # noqa: PLC0415 - the chooser imports only the backend it picks
-        return ClassicBuilder()
-    if name == "buildkit":
-        from harness.builders.buildkit import BuildKitBuilder, find_buildkit_cli  # noqa: PLC0415 - the chooser imports only the backend it picks
-        return BuildKitBuilder(find_buildkit_cli(engine))
-    raise ValueError(f"unknown builder {name!r} (known: {', '.join(BUILDERS)})")
+    backend = BACKENDS.get(name)
+    if backend is None:
+        raise ValueError(f"unknown builder {name!r} (known: {', '.join(BUILDERS)})")
+    return backend(engine)

@@ -1,4 +1,4 @@
-"""`harness compare RUN_A RUN_B`: how the cells two runs share changed from A to B."""
+"""`harness compare RUN_A RUN_B [RUN_C …]`: how the cells the runs share changed from A to each later run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.commands.summary import add_baseline_and_thresholds, add_wide, check_thresholds
 
-HELP = "compare two runs of the same matrix (e.g. before/after a kernel or engine change); a CI gate"
+HELP = "compare runs of the same matrix (e.g. before/after a kernel or engine change); a CI gate"
 DESCRIPTION = """\
 Compare two run directories cell by cell (workload × step × scenario, as both runs name them). First the
 headlines (each scenario's whole-build change B ÷ A − 1 with its interval and verdict) and what differs between
@@ -19,16 +19,20 @@ A change is printed only when p_adj < --alpha and its interval lies wholly outsi
 (interval overlaps the floor) or `n.s.` (outside it but not significant after the correction).
 
 --fail-above PCT makes this a CI gate: exit 1 when any cell is significantly slower in B by more than PCT percent
-(median ratio > 1 + PCT/100; FROM steps are not gated), else 0. The table fits COLUMNS (--wide keeps every
-column).
+(median ratio > 1 + PCT/100; FROM steps are not gated), else 0. The table fits COLUMNS (it drops n A, n B,
+then p_adj, then puts each step's instruction on a line above its rows; --wide keeps every column).
+With more runs (RUN_C …) each is compared with RUN_A as above, and the table has one column per run
+(benchstat-style: the median and the change against A, with the same marks); --fail-above gates every later run.
 Formats: table, md, latex, csv (tidy), json."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the reference run directory (before)")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it (after)")
-    parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
-                        help="output format (default: table)")
+    parser.add_argument("more", type=Path, nargs="*", metavar="RUN_C",
+                        help="more runs, each compared with RUN_A: one column per run (benchstat-style)")
+    parser.add_argument("--format", default="table", choices=("table", "md", "markdown", "latex", "csv", "json"),
+                        help="output format (default: table; markdown = md)")
     parser.add_argument("--fail-above", type=float, metavar="PCT",
                         help="exit 1 when any cell is significantly slower in B by more than PCT percent")
     add_wide(parser)
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.analysis.compare import load_comparison
     from harness.errors import InputError
-    from harness.export.views import render_comparison
+    from harness.export.views import render_comparison, render_runs
 
     check_thresholds(args)
     if args.fail_above is not None and args.fail_above < 0:
@@ -49,16 +53,23 @@ def run(args: argparse.Namespace) -> int:
 
     if is_campaign_dir(args.run_a) or is_campaign_dir(args.run_b):
         return _campaigns(args)
-    comparison = load_comparison(args.run_a, args.run_b, alpha=args.alpha, noise=args.noise)
-    print(render_comparison(comparison, args.format, wide=args.wide))
+    comparisons = [load_comparison(args.run_a, later, alpha=args.alpha, noise=args.noise)
+                   for later in (args.run_b, *args.more)]
+    if args.more:
+        print(render_runs(comparisons, args.format, wide=args.wide))
+    else:
+        print(render_comparison(comparisons[0], args.format, wide=args.wide))
     if args.fail_above is None:
         return 0
-    slower = comparison.slower_beyond(args.fail_above)
-    for row in slower:
-        where = "whole build" if row.step == "total" else f"step {row.step}"
-        print(f"fail-above {args.fail_above:g}%: {row.workload} {where} on {row.scenario} is "
-              f"{(row.ratio - 1) * 100:+.1f}% slower (significant, p_adj {row.p_adjusted:.3g})", file=sys.stderr)
-    return 1 if slower else 0
+    failed = False
+    for comparison in comparisons:  # the gate applies to every later run against the first
+        for row in comparison.slower_beyond(args.fail_above):
+            failed = True
+            where = "whole build" if row.step == "total" else f"step {row.step}"
+            print(f"fail-above {args.fail_above:g}%: {row.workload} {where} on {row.scenario} is "
+                  f"{(row.ratio - 1) * 100:+.1f}% slower in {comparison.run_b} (significant, p_adj "
+                  f"{row.p_adjusted:.3g})", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _campaigns(args: argparse.Namespace) -> int:

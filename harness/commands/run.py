@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     _print_summary(run_dir.path)
     for name, status in outcome.scenario_status.items():
         if status != "ok":
-            reason = run_dir.read_manifest()["scenarios"][name].get("reason") or "see manifest.json"
+            reason = run_dir.read_manifest().scenarios[name].reason or "see manifest.json"
             print(f"scenario {name}: {status} — {reason}")
     print(f"results: {run_dir.path}")
     return outcome.exit_code
@@ -126,21 +126,19 @@ def _resumed(path: Path, matrix: Matrix):
     from harness.results.writer import RunDirectory, sha256_of  # noqa: PLC0415
 
     run_dir = RunDirectory.open(path)
-    recorded = run_dir.read_manifest().get("matrix")
-    if not isinstance(recorded, dict) or not isinstance(recorded.get("files", {}), dict):
-        raise InputError(f"{path}/manifest.json has no matrix record; it was not written by `harness run`")
-    if recorded.get("sha256") != sha256_of(matrix.file):
+    recorded = run_dir.read_manifest().matrix  # the model refuses a manifest without a matrix record
+    if recorded.sha256 != sha256_of(matrix.file):
         raise InputError(f"{matrix.file} is not the matrix {path} was started with (sha256 differs); resume with "
                          f"the copy kept in {path}/inputs/")
     home = matrix.file.resolve().parent
     now = {str(f.resolve().relative_to(home)): sha256_of(f) for f in matrix.files}
-    for name, digest in recorded.get("files", {}).items():
+    for name, digest in recorded.files.items():
         if now.get(name) != digest:
             change = "is no longer read" if name not in now else "changed (sha256 differs)"
             raise InputError(f"{home / name} {change} since {path} was started; resume with the copies kept in "
                              f"{path}/inputs/ (harness run {path}/inputs/{matrix.file.name} --resume {path})")
-    added = sorted(set(now) - set(recorded.get("files", {})))
-    if recorded.get("files") and added:
+    added = sorted(set(now) - set(recorded.files))
+    if recorded.files and added:
         raise InputError(f"{home / added[0]} is read now but was not when {path} was started; resume with the "
                          f"copies kept in {path}/inputs/")
     return run_dir

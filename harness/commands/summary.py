@@ -23,15 +23,17 @@ noise floor is the A/A control's whole-build interval when the run has a control
 outside the noise floor; `~` when the interval overlaps the floor, `n.s.` when it is outside but p_adj ≥ --alpha,
 `(1.20×)` when there were too few samples or rounds to test. The geometric means cover the steps they name.
 
-The table fits the terminal width (COLUMNS), dropping CV and the median interval first; --wide keeps them.
+The table fits the terminal width (COLUMNS, down to 80): it drops CV, then the median's 95% CI, then p_adj,
+then puts each step's instruction on a line of its own above its rows (shortened, never dropped); the Growth block
+names its one-value columns in its title, then drops R². --wide keeps everything.
 Formats: table (terminal), md (GitHub Markdown), latex (booktabs table float), csv (tidy: one row per cell),
 json (described by schemas/summary.schema.json in the harness repository)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory (results/<run-id>)")
-    parser.add_argument("--format", default="table", choices=("table", "md", "latex", "csv", "json"),
-                        help="output format (default: table)")
+    parser.add_argument("--format", default="table", choices=("table", "md", "markdown", "latex", "csv", "json"),
+                        help="output format (default: table; markdown = md)")
     add_wide(parser)
     add_baseline_and_thresholds(parser)
 

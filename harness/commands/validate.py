@@ -23,9 +23,10 @@ def run(args: argparse.Namespace) -> int:
     matrix = load_matrix(args.file)
     reps = matrix.repetitions
     repetitions = str(reps.min) if reps.target_ci is None else f"{reps.min}..{reps.max} until ±{reps.target_ci:.0%}"
-    builders = f" × {len(matrix.builders)} builders" if len(matrix.builders) > 1 else ""
-    print(f"{args.file}: valid — {len(matrix.scenarios)} scenarios × {len(matrix.workloads)} workloads{builders}, "
-          f"{repetitions} reps + {matrix.warmup} warmup, baseline {matrix.baseline}")
+    builders = f" × {counted(len(matrix.builders), 'builder')}" if len(matrix.builders) > 1 else ""
+    print(f"{args.file}: valid — {counted(len(matrix.scenarios), 'scenario')} × "
+          f"{counted(len(matrix.workloads), 'workload')}{builders}, {repetitions} reps + {matrix.warmup} warmup, "
+          f"baseline {matrix.baseline}")
     for scenario in matrix.scenarios:
         engine = scenario.engine
         print(f"  scenario {scenario.name}: {scenario.host.type} host, {scenario.storage.driver}"
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for workload in matrix.workloads:
         print(f"  workload {workload.name}: base {workload.base.files} files, {_what_is_timed(workload)}")
     print(f"  builders: {', '.join(matrix.builders)}")
-    print(f"  rounds: {matrix.rounds} daemon sessions per scenario"
+    print(f"  rounds: {counted(matrix.rounds, 'daemon session')} per scenario"
           + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
     if reps.min < FEW_REPS:
         print(f"{args.file}: warning: repetitions {reps.min} is below {FEW_REPS}: the summary will have no 95 % "
@@ -53,4 +54,9 @@ def _what_is_timed(workload: Workload) -> str:
         return "commit micro-benchmark (create, change, commit)"
     if workload.user_build is not None:
         return f"your Dockerfile {workload.user_build.dockerfile} on context {workload.user_build.context}"
-    return f"{len(workload.steps)} steps"
+    return counted(len(workload.steps), "step")
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 step`, `4 steps`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,17 +1,13 @@
 """Every bound and pattern a YAML value is checked against: far above real use, below what breaks the machine.
+
+The storage choices (image stores, drivers, snapshotters, backing filesystems) live in harness/drivers.py.
 """
 
 from __future__ import annotations
 
 import re
 
-FILESYSTEMS = ("host", "xfs", "ext4", "btrfs")
-
 ENGINE_SOURCES = ("system", "debian", "static")
-
-IMAGE_STORES = ("graphdriver", "containerd")
-
-SNAPSHOTTERS = ("overlayfs", "native", "btrfs", "fuse-overlayfs")
 
 #: The first engine with the containerd image store (`features: {containerd-snapshotter: true}`).
 CONTAINERD_STORE_SINCE = (24, 0)

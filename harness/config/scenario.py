@@ -8,14 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from harness import drivers
 from harness.config.checks import one_path, refuse_escape
 from harness.config.limits import (
     CONTAINERD_STORE_SINCE,
     ENGINE_SOURCES,
-    FILESYSTEMS,
     HOST_LABEL,
     HOST_TYPES,
-    IMAGE_STORES,
     MAX_CPUS,
     MAX_EXTRA_DISK_GB,
     MAX_MEMORY_MB,
@@ -24,7 +23,6 @@ from harness.config.limits import (
     OUTSIDE_DEVICE_OPTIONS,
     PACKAGE_PATTERN,
     SHA256_PATTERN,
-    SNAPSHOTTERS,
     STORAGE_OPTION_KEY,
     UPSTREAM_VERSION_PATTERN,
     USER_PATTERN,
@@ -65,22 +63,8 @@ def load_scenario(path: Path) -> Scenario:
     if kernel_package and isinstance(host, LocalHost):
         raise doc.error(("kernel", "package"), "a kernel package is for provisioned hosts; a local scenario runs "
                         "this machine's kernel")
-    if storage.filesystem != "host" and not isinstance(host, LocalHost):
-        raise doc.error(("storage", "filesystem"), "a loop-file filesystem is for local hosts only; on a VM or "
-                        "server the daemon uses the machine's own /var/lib/docker filesystem")
-    if isinstance(host, LocalHost) and storage.driver in ("btrfs", "zfs") and storage.filesystem != storage.driver:
-        raise doc.error(("storage", "filesystem"), f"the {storage.driver} driver needs its own filesystem under the "
-                        f"data-root: set storage.filesystem: {storage.driver}" if storage.driver == "btrfs" else
-                        "the zfs driver needs a zfs dataset, which the local backend does not make: use a VM")
+    _check_storage(doc, host, storage)
     _check_engine(doc, host, engine, storage)
-    if storage.direct_lvm and (storage.driver != "devicemapper" or isinstance(host, LocalHost)):
-        raise doc.error(("storage", "direct_lvm"), "direct-lvm is for the devicemapper driver on a VM or server")
-    if storage.direct_lvm and isinstance(host, VagrantHost) and host.extra_disk_gb <= 0:
-        raise doc.error(("host", "extra_disk_gb"), "direct-lvm needs an extra disk: set host.extra_disk_gb")
-    if storage.direct_lvm and isinstance(host, SshHost) and not (
-            host.lvm_device or any(key == "dm.directlvm_device" for key, _ in storage.options)):
-        raise doc.error(("storage", "direct_lvm"), "on an ssh host, say which disk becomes the thin pool: "
-                        "host.lvm_device (e.g. /dev/disk/by-id/virtio-docker-lvm)")
     return Scenario(name=name, file=path, description=description, host=host, engine=engine, storage=storage,
                     overlay=overlay, expect=expect, kernel_package=kernel_package)
 
@@ -94,6 +78,28 @@ def scenario_from(doc: YamlDocument, index: int, name: Any) -> Scenario:
         raise doc.error(("scenarios", index), f"no scenario file {path}")
     refuse_escape(doc, ("scenarios", index), path)
     return load_scenario(path)
+
+
+def _check_storage(doc: YamlDocument, host: Host, storage: Storage) -> None:
+    """What the driver's registry entry asks of where it runs: its own filesystem, a thin pool on a VM or server."""
+    if storage.filesystem != "host" and not isinstance(host, LocalHost):
+        raise doc.error(("storage", "filesystem"), "a loop-file filesystem is for local hosts only; on a VM or "
+                        "server the daemon uses the machine's own /var/lib/docker filesystem")
+    registered = drivers.lookup(storage.driver, storage.image_store)
+    own = registered.own_filesystem if registered else None
+    if isinstance(host, LocalHost) and own and storage.filesystem != own:
+        raise doc.error(("storage", "filesystem"), f"the {storage.driver} driver needs its own filesystem under the "
+                        f"data-root: set storage.filesystem: {own}" if own in drivers.FILESYSTEMS else
+                        f"the {storage.driver} driver needs a {own} dataset, which the local backend does not make: "
+                        "use a VM")
+    if storage.direct_lvm and (not (registered and registered.thin_pool) or isinstance(host, LocalHost)):
+        raise doc.error(("storage", "direct_lvm"), "direct-lvm is for the devicemapper driver on a VM or server")
+    if storage.direct_lvm and isinstance(host, VagrantHost) and host.extra_disk_gb <= 0:
+        raise doc.error(("host", "extra_disk_gb"), "direct-lvm needs an extra disk: set host.extra_disk_gb")
+    if storage.direct_lvm and isinstance(host, SshHost) and not (
+            host.lvm_device or any(key == "dm.directlvm_device" for key, _ in storage.options)):
+        raise doc.error(("storage", "direct_lvm"), "on an ssh host, say which disk becomes the thin pool: "
+                        "host.lvm_device (e.g. /dev/disk/by-id/virtio-docker-lvm)")
 
 
 def _host(section: Section) -> Host:
@@ -169,18 +175,18 @@ def has_containerd_store(version: str | None) -> bool:
 
 
 def _storage(section: Section) -> Storage:
-    image_store = section.take("image_store", str, "graphdriver", check=one_of(*IMAGE_STORES))
+    image_store = section.take("image_store", str, drivers.GRAPHDRIVER, check=one_of(*drivers.IMAGE_STORES))
     driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.fullmatch(v) else f"{v!r:.80} is not a "
                           "driver name")
-    if image_store == "containerd" and driver not in SNAPSHOTTERS:
+    if image_store == drivers.CONTAINERD and drivers.lookup(driver, image_store) is None:
         raise section.error("driver", f"with image_store: containerd the driver is a containerd snapshotter, one of "
-                            f"{', '.join(SNAPSHOTTERS)}; got {driver!r}")
+                            f"{', '.join(drivers.SNAPSHOTTERS)}; got {driver!r}")
     options = section.take("options", dict, {})
     for key, value in options.items():
         _check_storage_option(section, key, value)
     storage = Storage(driver=driver,
                       options=tuple((str(k), _opt_value(v)) for k, v in options.items()),
-                      filesystem=section.take("filesystem", str, "host", check=one_of(*FILESYSTEMS)),
+                      filesystem=section.take("filesystem", str, "host", check=one_of(*drivers.FILESYSTEMS)),
                       size_gb=section.take("size_gb", int, 8, check=between(1, MAX_SIZE_GB, "GiB")),
                       direct_lvm=section.take("direct_lvm", bool, False),
                       image_store=image_store)

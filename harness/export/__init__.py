@@ -9,7 +9,7 @@ from harness.errors import InputError
 from harness.export.document import TableDoc
 
 #: format name → module in this package
-FORMATS = {"table": "table", "md": "markdown", "latex": "latex", "csv": "csv", "json": "json"}
+FORMATS = {"table": "table", "md": "markdown", "markdown": "markdown", "latex": "latex", "csv": "csv", "json": "json"}
 
 
 def check_format(fmt: str) -> None:

@@ -17,10 +17,12 @@ class DisplayRow:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled block of rows (one per workload, plus the geometric means)."""
+    """A titled block of rows (one per workload × builder, plus the geometric means); `key` names it in short
+    labels (`seed`, `seed-buildkit`, `geomean`)."""
 
     title: str
     rows: tuple[DisplayRow, ...]
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Block:
     numeric: tuple[bool, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
+    compact_drop: tuple[str, ...] = ()  # headers the terminal drops, in this order, when nothing else makes it fit
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,8 @@ class TableDoc:
     headlines: tuple[str, ...] = ()  # one verdict line per compared scenario, printed before the table
     compact_drop: tuple[int, ...] = ()  # columns the terminal table drops, in this order, to fit its width
     blocks: tuple[Block, ...] = ()  # tables of their own after the headlines (growth fits)
+    run: str = ""  # the run it shows, named at the end of LaTeX captions (not when the caption names it already)
+    label: str = ""  # the stem of its LaTeX labels (default: the run)
+    caption: str = ""  # what one section's table shows, as the start of a one-sentence caption
+    paper_columns: tuple[int, ...] = ()  # the columns a paper's table keeps (LaTeX); the rest go to a second table
+    group_columns: tuple[int, ...] = ()  # columns naming a row's group (step, instruction): LaTeX heads the group

@@ -27,7 +27,11 @@ ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "is_baselin
               "p_value", "p_adjusted", "significant", "verdict", "warnings", "builder", "diff_share",
               "commit_median_s", "params")
 #: Terminal columns dropped, in this order, while the table does not fit COLUMNS (--wide keeps them all).
-COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj", "instruction"))
+COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p_adj"))
+
+
+#: The columns of a paper's table (LaTeX; at most seven fit \textwidth); the others go to its second table.
+PAPER_COLUMNS = ("step", "instruction", "scenario", "n", "median s", "ratio", "ratio 95% CI")
 
 
 #: What each verdict prints instead of the ratio (significant cells print the ratio itself).
@@ -95,8 +99,8 @@ def grouped(rows: Sequence, cells) -> list[Section]:
         sections.setdefault((row.workload, builder), []).append(DisplayRow(cells(row, first), new_group=first))
         previous = (row.workload, builder, row.step)
     named = {builder for _, builder in sections} != {"classic"}
-    return [Section(f"workload {name}" + (f", {builder} builder" if named else ""), tuple(lines))
-            for (name, builder), lines in sections.items()]
+    return [Section(f"workload {name}" + (f", {builder} builder" if named else ""), tuple(lines),
+                    key=name + (f"-{builder}" if named else "")) for (name, builder), lines in sections.items()]
 
 
 def notices(found: Iterable[Caveat]) -> tuple[Notice, ...]:
@@ -174,7 +178,8 @@ def summary_doc(summary: Summary) -> TableDoc:
     if summary.geomean:
         sections.append(Section(geomean_title("ratios", summary.geomean),
                                 tuple(DisplayRow(geomean_cells(g, headers=headers, several=_mixed(summary.geomean)),
-                                                 new_group=i == 0) for i, g in enumerate(summary.geomean))))
+                                                 new_group=i == 0) for i, g in enumerate(summary.geomean)),
+                                key="geomean"))
     records = tuple((summary.run_id, summary.baseline, *(numbers.tidy(getattr(row, f)) for f in ROW_FIELDS))
                     for row in summary.rows)
     several = len({h.workload for h in summary.headlines}) > 1
@@ -185,7 +190,9 @@ def summary_doc(summary: Summary) -> TableDoc:
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
         code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
         compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))),
-        blocks=growth_blocks(summary.growth))
+        blocks=growth_blocks(summary.growth), run=summary.run_id,
+        caption=f"Median build-step times per scenario and their ratio to the baseline {summary.baseline}",
+        group_columns=(0, 1), paper_columns=tuple(headers.index(name) for name in PAPER_COLUMNS))
 
 
 def geomean_title(what: str, geomean) -> str:
@@ -216,9 +223,13 @@ def geomean_records(geomean) -> list[dict]:
              "n_cells": g.n_cells, "steps": g.steps, "builder": g.builder} for g in geomean]
 
 
-def headline_records(found) -> list[dict]:
+def headline_records(found, rows: Sequence = ()) -> list[dict]:
+    """Headlines as JSON, p-values named as in the rows: `p_adjusted` (what the verdict used) and `p_value`, the
+    unadjusted p of the whole-build row (None where the rows are not given)."""
+    raw = {(r.workload, r.scenario, getattr(r, "builder", "classic")): r.p_value for r in rows if r.step == "total"}
     return [{"workload": h.workload, "scenario": h.scenario, "baseline": h.baseline, "ratio": h.ratio,
-             "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high, "p_value": h.p_value,
+             "ratio_ci_low": h.ratio_ci_low, "ratio_ci_high": h.ratio_ci_high,
+             "p_value": raw.get((h.workload, h.scenario, h.builder)), "p_adjusted": h.p_value,
              "significant": h.significant, "verdict": h.verdict, "builder": h.builder} for h in found]
 
 
@@ -257,7 +268,7 @@ def summary_payload(summary: Summary) -> dict:
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
         "alpha": summary.alpha, "noise": noise_record(summary.noise), "control": summary.control,
         "n_comparisons": summary.n_comparisons, "methods": methods(summary.design),
-        "headlines": headline_records(summary.headlines),
+        "headlines": headline_records(summary.headlines, summary.rows),
         "rows": [{f: (list(v) if isinstance(v := getattr(row, f), tuple) else v) for f in ROW_FIELDS}
                  for row in summary.rows],
         "geomean": geomean_records(summary.geomean),

@@ -24,6 +24,8 @@ from harness.export.layout import (
 
 HEADERS = ("step", "instruction", "scenario", "n A", "median A s", "n B", "median B s", "delta", "delta 95% CI",
            "p_adj")
+#: The columns of a paper's table (LaTeX); the others go to its second table.
+PAPER_COLUMNS = ("step", "instruction", "scenario", "median A s", "median B s", "delta", "delta 95% CI")
 NUMERIC = (True, False, False, True, True, True, True, True, True, True)
 ROW_FIELDS = ("workload", "step", "instruction", "text", "scenario", "n_a", "n_failed_a", "median_a_s",
               "ci_low_a_s", "ci_high_a_s", "n_b", "n_failed_b", "median_b_s", "ci_low_b_s", "ci_high_b_s", "ratio",
@@ -77,7 +79,7 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
     if comparison.geomean:
         rows = [DisplayRow(geomean_cells(g, numbers.delta, numbers.delta_interval, HEADERS, "delta", "delta 95% CI"),
                            new_group=index == 0) for index, g in enumerate(comparison.geomean)]
-        sections.append(Section(geomean_title("changes", comparison.geomean), tuple(rows)))
+        sections.append(Section(geomean_title("changes", comparison.geomean), tuple(rows), key="geomean"))
     records = [record(row) for row in comparison.rows]
     several = len({h.workload for h in comparison.headlines}) > 1
     environment = [note for note in comparison.notes if not note.startswith("run ")]
@@ -92,7 +94,10 @@ def comparison_doc(comparison: RunComparison) -> TableDoc:
         csv_records=tuple((comparison.run_a, comparison.run_b, *(numbers.tidy(r[f]) for f in ROW_FIELDS))
                           for r in records),
         payload=payload(comparison, records), code_column=1, headlines=tuple(first),
-        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj", "instruction")))
+        compact_drop=tuple(HEADERS.index(name) for name in ("n A", "n B", "p_adj")),
+        run=comparison.run_b, label=f"{comparison.run_b} compared",
+        caption=f"Change of the median build-step times from run {comparison.run_a} (A) to {comparison.run_b} (B)",
+        group_columns=(0, 1), paper_columns=tuple(HEADERS.index(name) for name in PAPER_COLUMNS))
 
 
 def _unshared(comparison: RunComparison) -> list[str]:
@@ -109,7 +114,8 @@ def payload(comparison: RunComparison, records: list[dict]) -> dict:
     return {
         "schema": SCHEMA_VERSION, "run_a": comparison.run_a, "run_b": comparison.run_b, "alpha": comparison.alpha,
         "noise": noise_record(comparison.noise), "n_comparisons": comparison.n_comparisons,
-        "methods": methods(comparison.design, paired=False), "headlines": headline_records(comparison.headlines),
+        "methods": methods(comparison.design, paired=False),
+        "headlines": headline_records(comparison.headlines, comparison.rows),
         "rows": records, "geomean": geomean_records(comparison.geomean),
         "warnings": caveat_records(comparison.caveats), "notes": list(comparison.notes),
         "only_in_a": [list(key) for key in comparison.only_in_a],

@@ -31,7 +31,7 @@ def growth_blocks(fits: Sequence[Fit]) -> tuple[Block, ...]:
     legend = (f"time = a + b·N fitted to the per-size medians by least squares; b shown per {PER_TEXT} of the "
               "swept parameter, 95% CI by hierarchical bootstrap (rounds, then builds); floor+linear: the smallest "
               "sizes sit on a floor and the line is fitted above it. sizes: sizes fitted / measured.")
-    return (Block("Growth", HEADERS, NUMERIC, tuple(rows), (legend, *notes)),)
+    return (Block("Growth", HEADERS, NUMERIC, tuple(rows), (legend, *notes), compact_drop=("R²",)),)
 
 
 def step_cell(fit: Fit) -> str:

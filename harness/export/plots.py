@@ -49,35 +49,63 @@ def _step_title(row: Row) -> str:
     return f"{row.step}: {text if len(text) <= 28 else text[:27] + '…'}"
 
 
-def step_figure(rows: Sequence[Row], scenarios: Sequence[str]):
+#: Rounds (daemon sessions) in a sequential colour map: early light, late dark, so drift between sessions shows.
+ROUND_COLOURS = "viridis"
+#: Half the width of a strip's random horizontal jitter (seeded: the same run draws the same picture).
+JITTER = 0.16
+
+
+def step_figure(rows: Sequence[Row], scenarios: Sequence[str], title: str = "",
+                rounds: dict[tuple, tuple[int, ...]] | None = None):
     """One panel per step of one workload: a box per scenario with every sample drawn over it (strip plot), so a
-    reader sees n, spread and outliers rather than a bar that hides them."""
+    reader sees n, spread and outliers rather than a bar that hides them. The dots keep their values unsorted and
+    are spread sideways at random (a sorted strip rises like drift), coloured by round where known: a session
+    that ran slow shows as one colour sitting high in every box."""
     steps = list(dict.fromkeys(row.step for row in rows))
     grid_rows = -(-len(steps) // COLUMNS)
-    figure = _figure(4.2 * min(COLUMNS, len(steps)), 3.2 * grid_rows)
-    colours = _colours(scenarios)
+    figure = _figure(4.2 * min(COLUMNS, len(steps)), 3.2 * grid_rows + 0.5)
+    known = rounds or {}
+    count = max((r for values in known.values() for r in values), default=0)
     for index, step in enumerate(steps):
         axes = figure.add_subplot(grid_rows, min(COLUMNS, len(steps)), index + 1)
         cells = [row for row in rows if row.step == step]
-        _draw_cells(axes, cells, colours)
+        _draw_cells(axes, cells, {row.scenario: _rounds_of(row, known) for row in cells}, count)
         axes.set_title(_step_title(cells[0]), fontsize=9, loc="left")
         axes.set_ylabel("seconds", fontsize=8)
         axes.tick_params(labelsize=7)
         axes.set_ylim(bottom=0)
+    if count > 1:
+        cmap = colormaps[ROUND_COLOURS]
+        handles = [figure.axes[0].scatter([], [], s=12, color=cmap(_shade(r, count)), label=f"round {r}")
+                   for r in range(1, count + 1)]
+        figure.legend(handles=handles, loc="outside lower center", ncols=count, fontsize=7, frameon=False)
+    if title:
+        figure.suptitle(title, fontsize=9, x=0.01, ha="left")
     return figure
 
 
-def _draw_cells(axes, cells: Sequence[Row], colours: dict[str, str]) -> None:
+def _rounds_of(row: Row, known: dict[tuple, tuple[int, ...]]) -> tuple[int, ...]:
+    """The round of each of the row's values (measurement order), or () when they cannot be matched."""
+    found = known.get((row.workload, row.step, row.scenario, row.builder), ())
+    return found if len(found) == len(row.values) else ()
+
+
+def _shade(round_number: int, count: int) -> float:
+    return 0.85 * (round_number - 1) / max(count - 1, 1)
+
+
+def _draw_cells(axes, cells: Sequence[Row], rounds: dict[str, tuple[int, ...]], count: int) -> None:
     positions = list(range(1, len(cells) + 1))
     drawn = [(pos, cell) for pos, cell in zip(positions, cells) if cell.values]
     if drawn:
         axes.boxplot([cell.values for _, cell in drawn], positions=[pos for pos, _ in drawn], widths=0.5,
                      showfliers=False, medianprops={"color": "black"})
+    cmap = colormaps[ROUND_COLOURS]
     for pos, cell in drawn:
-        count = len(cell.values)
-        offsets = [0.0] if count == 1 else [-0.15 + 0.3 * i / (count - 1) for i in range(count)]
-        axes.scatter([pos + dx for dx in offsets], sorted(cell.values), s=12, color=colours[cell.scenario],
-                     zorder=3, edgecolors="none")
+        jitter = np.random.default_rng(pos).uniform(-JITTER, JITTER, len(cell.values))
+        of_round = rounds.get(cell.scenario) or ()
+        colours = [cmap(_shade(r, count)) for r in of_round] if of_round else "#555555"
+        axes.scatter(pos + jitter, cell.values, s=12, c=colours, zorder=3, edgecolors="none")
     axes.set_xticks(positions, [wrapped(cell.scenario) for cell in cells], fontsize=6)
 
 
@@ -87,7 +115,8 @@ def wrapped(name: str, width: int = LABEL_WIDTH) -> str:
     return "\n".join(part.replace("- ", "-") for part in parts) or name
 
 
-def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequence[str], baseline: str = ""):
+def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequence[str], baseline: str = "",
+                 run: str = ""):
     """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
     far from 1×); a filled marker is a significant difference, a hollow one is not, and a grey cross is a cell
     without an interval (too few samples or rounds)."""
@@ -108,7 +137,8 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
                       fmt="o", color=colour, markerfacecolor=colour if row.significant else "white", capsize=3,
                       markersize=5)
     axes.set_yticks(range(len(compared)), labels, fontsize=6)
-    axes.set_title(f"ratio to baseline {baseline}" if baseline else "ratio to the baseline", fontsize=8, loc="left")
+    axes.set_title((f"run {run}: " if run else "") + (f"ratio to baseline {baseline}" if baseline
+                                                      else "ratio to the baseline"), fontsize=8, loc="left")
     axes.invert_yaxis()
     axes.set_xscale("log")
     axes.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -132,9 +162,11 @@ def save(figure, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
+def workload_plots(summary: Summary, out_dir: Path, rounds: dict[tuple, tuple[int, ...]] | None = None
+                   ) -> dict[str, list[Path]]:
     """For each workload × builder: `-steps` and `-ratios` figures; returns the paths per workload (named
-    `workload (builder)` and `<workload>-<builder>-…` once a run has builds other than classic)."""
+    `workload (builder)` and `<workload>-<builder>-…` once a run has builds other than classic). `rounds` maps a
+    cell (workload, step, scenario, builder) to the round of each of its values, to colour the dots."""
     scenarios = list(dict.fromkeys(row.scenario for row in summary.rows))
     named = {row.builder for row in summary.rows} != {"classic"}
     written: dict[str, list[Path]] = {}
@@ -142,9 +174,10 @@ def workload_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
         rows = [row for row in summary.rows if (row.workload, row.builder) == (workload, builder) and not row.is_setup]
         name, stem = ((f"{workload} ({builder})", f"{_slug(workload)}-{builder}") if named
                       else (workload, _slug(workload)))
-        written[name] = save(step_figure(rows, scenarios), out_dir, f"{stem}-steps")
-        written[name] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline), out_dir,
-                              f"{stem}-ratios")
+        title = f"run {summary.run_id}, workload {name}: every measured build, in seconds"
+        written[name] = save(step_figure(rows, scenarios, title, rounds), out_dir, f"{stem}-steps")
+        written[name] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline, summary.run_id),
+                              out_dir, f"{stem}-ratios")
     return written
 
 
@@ -170,7 +203,17 @@ def steepest_step(fits: Sequence[Fit]) -> int | str | None:
     return max(steps, key=lambda fit: fit.slope_s_per_1000).step if steps else None
 
 
-def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
+#: What each sweep parameter counts, in words, with its unit (the x axis of a growth figure).
+PARAMETER_LABELS = {"files_in_base": "files in the base image", "base_file_size": "size of each base file (bytes)",
+                    "base_directories": "directories in the base image", "changed_files": "files the step changes",
+                    "changed_file_size": "size of each changed file (bytes)"}
+
+
+def parameter_label(param: str) -> str:
+    return PARAMETER_LABELS.get(param, param.replace("_", " "))
+
+
+def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str], title: str = ""):
     """Time against the swept parameter, one line per scenario: medians with their 95 % intervals (hollow where a
     size sits on a floor), the fitted model drawn over the measured range, its cost per 1 000 in the legend. One
     panel for the whole build and one for the step that grows most; log axes where values span two decades."""
@@ -185,15 +228,20 @@ def growth_figure(fits: Sequence[Fit], scenarios: Sequence[str]):
             _draw_growth(axes, fit, colours[fit.scenario])
         values = [p.value for fit in drawn for p in fit.points]
         medians = [p.median_s for fit in drawn for p in fit.points]
-        _log_where_wide(axes.set_xscale, values)
-        _log_where_wide(axes.set_yscale, medians)
+        logarithmic = _wide(values)
+        if logarithmic or _wide(medians):  # both or neither: a line a + b·N on log x alone looks exponential
+            axes.set_xscale("log")
+            axes.set_yscale("log")
         first = drawn[0]
         axes.set_title("whole build" if step == TOTAL else f"step {step}: {first.instruction or ''} (grows most)",
                        fontsize=9, loc="left")
-        axes.set_xlabel(first.param, fontsize=8)
-        axes.set_ylabel("seconds (median, 95% interval)", fontsize=8)
+        scale = " (log scale)" if axes.get_xscale() == "log" else ""
+        axes.set_xlabel(parameter_label(first.param) + scale, fontsize=8)
+        axes.set_ylabel("seconds (median, 95% interval)" + scale, fontsize=8)
         axes.tick_params(labelsize=7)
         axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.16))  # below: never over the points
+    if title:
+        figure.suptitle(title, fontsize=9, x=0.01, ha="left")
     return figure
 
 
@@ -217,14 +265,14 @@ def _draw_growth(axes, fit: Fit, colour) -> None:
 def growth_cost(fit: Fit) -> str:
     """`0.147 s per 1 000 files_in_base [0.142, 0.155]`."""
 
-    return f"{numbers.seconds(fit.slope_s_per_1000)} s per 1 000 {fit.param} " \
+    return f"{numbers.seconds(fit.slope_s_per_1000)} s per 1 000 {parameter_label(fit.param)} " \
            f"{numbers.seconds_interval(fit.slope_ci_low, fit.slope_ci_high)}".rstrip()
 
 
-def _log_where_wide(set_scale, values: Sequence[float]) -> None:
+def _wide(values: Sequence[float]) -> bool:
+    """Whether `values` span `LOG_SPAN` (two decades): such an axis is drawn logarithmic."""
     positive = [value for value in values if value > 0]
-    if positive and max(positive) >= LOG_SPAN * min(positive):
-        set_scale("log")
+    return bool(positive) and max(positive) >= LOG_SPAN * min(positive)
 
 
 def growth_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
@@ -236,7 +284,9 @@ def growth_plots(summary: Summary, out_dir: Path) -> dict[str, list[Path]]:
             continue  # nothing measured on any scenario: nothing to draw (the text says so)
         held = "".join(f"-{name}{value}" for name, value in at)
         stem = _slug(f"growth-{family}-{param}{held}" + (f"-{builder}" if builder != "classic" else ""))
-        written[curve_title((family, builder, param, at))] = save(growth_figure(fits, scenarios), out_dir, stem)
+        title = f"run {summary.run_id}: {curve_title((family, builder, param, at))}"
+        written[curve_title((family, builder, param, at))] = save(growth_figure(fits, scenarios, title), out_dir,
+                                                                  stem)
     return written
 
 

@@ -19,9 +19,10 @@ from harness.analysis import growth, stats
 from harness.analysis.summary import Summary, summarize
 from harness.errors import InputError
 from harness.export import plots
+from harness.export.citation import reproduce_lines, software_table, suggested_citation
 from harness.export.layout import headline_text, noise_sentence, summary_doc
 from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
-from harness.results.reader import TOTAL, RunData, load_run
+from harness.results.reader import TOTAL, RunData, collect_cells, load_run
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,15 @@ def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | Non
     if not run.manifest:
         raise InputError(f"{run.run_dir}/manifest.json is missing; a report needs it for the citation block")
     out = Path(out_dir) if out_dir else run.run_dir / "report"
+    try:
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot write the report to {out}: {error.strerror or error}; choose another --out "
+                         "directory") from None
     summary = summarize(run, baseline, alpha=alpha, noise=noise)
     curves = plots.growth_plots(summary, out / "plots")  # a sweep's growth figure leads the report
-    images = plots.workload_plots(summary, out / "plots")
+    images = plots.workload_plots(summary, out / "plots",
+                                  {key: cell.rounds for key, cell in collect_cells(run.samples).items()})
     doc = summary_doc(summary)
     data = (_write(out / "summary.csv", export.render(doc, "csv") + "\n"),
             _write(out / "summary.json", export.render(doc, "json") + "\n"))
@@ -63,8 +70,15 @@ def _write(path: Path, text: str) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
+    os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file (the plots beside it), not mkstemp's 0600
     os.replace(temporary, path)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[str, list[Path]],
@@ -73,11 +87,12 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     """The report text; `images` maps each workload to its plot files relative to the report, `flame_graphs` each
     profiled scenario to its SVG, `growth_images` each swept curve to its figure (all relative to the report)."""
     manifest = run.manifest
+    # the figure that answers the question leads: a sweep's growth curves, else the first ratio plot
+    answer = (growth_lines(summary, growth_images or {}) + _headline_lines(summary) if summary.growth
+              else _headline_lines(summary) + lead_figure(images))
     lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
-             f"Measured {manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
-             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{summary.baseline}`; "
-             f"run status {manifest.get('status', 'unknown')}.", "", *_headline_lines(summary),
-             *growth_lines(summary, growth_images or {}), "## Results", "", table_md, "", "## Plots", ""]
+             provenance_sentence(manifest, summary.baseline), "", *answer,
+             "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
         lines += [f"### Workload `{workload}`", ""]
@@ -87,8 +102,28 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
     lines += ["## Methods", "", *methods_lines(summary), *growth_methods(summary),
               *observer_methods(run.manifest, summary), "",
-              "## Citation", "", *citation_lines(run, summary)]
+              *reproduce_lines(run), "## Citation", "", *citation_lines(run, summary)]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def lead_figure(images: dict[str, list[Path]]) -> list[str]:
+    """The first workload's ratio plot, under the headlines: every step's ratio and interval at a glance."""
+    for workload, paths in images.items():
+        for png in (p for p in paths if p.suffix == ".png" and p.stem.endswith("-ratios")):
+            return [f"![Ratio to the baseline, {workload}]({png.as_posix()})", "",
+                    f"*Ratio to the baseline per step, workload {workload}* ([SVG]"
+                    f"({png.with_suffix('.svg').as_posix()}))", ""]
+    return []
+
+
+def provenance_sentence(manifest: dict, baseline: str) -> str:
+    """Where and when the numbers come from; a generated example says it is one before anyone quotes it."""
+    where = (f"{manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
+             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{baseline}`; run status "
+             f"{manifest.get('status', 'unknown')}.")
+    if manifest.get("synthetic"):
+        return f"**Synthetic example, not a measurement** ({manifest['synthetic']}). Dated {where}"
+    return f"Measured {where}"
 
 
 def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
@@ -277,6 +312,7 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
         ("matrix", f"{matrix.get('file', '?')} (copy in the run directory: {matrix.get('copy', '?')})"),
         ("matrix sha256", matrix.get("sha256", "?")),
         ("host", _host_line(host)),
+        ("cpu", f"{host.get('cpu_model') or 'model not recorded'}, {host.get('cpus', '?')} cores"),
         ("kernel", host.get("kernel", "?")),
         ("overlay knobs", _pairs(host.get("overlay_parameters")) or "—"),
         ("repetitions", f"min {reps.get('min', '?')}, max {reps.get('max', '?')}, target CI {_target(reps)}; "
@@ -287,7 +323,8 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
     ]
     width = max(len(name) for name, _ in fields) + 1
     block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]
-    return block + scenario_table(manifest) + ["", *suggested_citation(run, summary)]
+    return (block + scenario_table(manifest) + ["", "Software per scenario:", "", *software_table(manifest), ""]
+            + suggested_citation(run, summary))
 
 
 def _target(repetitions: dict) -> str:
@@ -320,15 +357,3 @@ def scenario_table(manifest: dict) -> list[str]:
                  f"{start:.2f} s" if isinstance(start, (int, float)) else "?"]
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
     return lines
-
-
-def suggested_citation(run: RunData, summary: Summary) -> list[str]:
-    manifest = run.manifest
-    commit = (manifest.get("git_commit") or "")[:12] or "unknown commit"
-    sha = str(_get(manifest, "matrix", "sha256") or "?")[:16]
-    date = str(manifest.get("started_at", "?"))[:10]
-    return ["Suggested citation:", "",
-            f"> Docker storage-driver build benchmark, run `{run.run_id}` ({date}), harness "
-            f"{manifest.get('harness_version', '?')} ({commit}), matrix sha256 `{sha}…`, kernel "
-            f"{_get(manifest, 'host', 'kernel') or '?'}, baseline `{summary.baseline}`. Raw samples: "
-            "`samples.jsonl` in the run directory."]

@@ -10,6 +10,7 @@ from harness.analysis.summary import summarize
 from harness.export import check_format, render
 from harness.export.layout import summary_doc
 from harness.export.layout_compare import comparison_doc
+from harness.export.layout_runs import runs_doc
 from harness.results.reader import load_run
 
 
@@ -20,6 +21,11 @@ def render_run_summary(run_dir: Path, fmt: str = "table", baseline: str | None =
     check_format(fmt)
     summary = summarize(load_run(Path(run_dir)), baseline, alpha=alpha, noise=noise)
     return render(summary_doc(summary), fmt, wide=wide)
+
+
+def render_runs(comparisons, fmt: str = "table", wide: bool = False) -> str:
+    """`harness compare A B C …` as text in `fmt`: one column per run, each against the first."""
+    return render(runs_doc(comparisons), fmt, wide=wide)
 
 
 def render_comparison(comparison: RunComparison, fmt: str = "table", wide: bool = False) -> str:

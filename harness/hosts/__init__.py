@@ -10,12 +10,13 @@ daemon per session says why in `facts()["daemon_sessions"]` and keeps one daemon
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import docker
 
-from harness.config import LocalHost, Scenario, SshHost, VagrantHost
+from harness.config import Scenario
 from harness.engines.binaries import EngineBinaries
 
 
@@ -26,6 +27,11 @@ class DockerHost(Protocol):
     socket_path: Path
     #: The engine's binaries (dockerd, its docker CLI and buildx) on this machine; None for ssh and vagrant hosts.
     engine: EngineBinaries | None
+    @property
+    def daemon_log(self) -> Path | None:
+        """The daemon's own log when the harness started it on this machine (the runner reads it for `harness
+        doctor`'s findings); None for a daemon on another machine."""
+        ...
 
     def start(self) -> None: ...
 
@@ -36,15 +42,28 @@ class DockerHost(Protocol):
     def close(self) -> None: ...
 
 
+def _local(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
+    from harness.hosts.local import LocalDaemon  # noqa: PLC0415 - the registry imports only the backend it picks
+    return LocalDaemon(scenario, workspace, log_dir)
+
+
+def _ssh(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
+    from harness.hosts.ssh import SshDockerHost  # noqa: PLC0415 - the registry imports only the backend it picks
+    return SshDockerHost(scenario, workspace, log_dir)
+
+
+def _vagrant(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
+    from harness.hosts.vagrant import VagrantDockerHost  # noqa: PLC0415 - the registry imports only the backend it picks
+    return VagrantDockerHost(scenario, workspace, log_dir)
+
+
+#: Host type (a scenario's `host.type`) → its backend. A new backend is one module and one entry here.
+BACKENDS: dict[str, Callable[[Scenario, Path, Path], DockerHost]] = {"local": _local, "ssh": _ssh, "vagrant": _vagrant}
+
+
 def host_for(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
     """The backend for `scenario`; `workspace` holds its private files, `log_dir` the logs kept with the run."""
-    if isinstance(scenario.host, LocalHost):
-        from harness.hosts.local import LocalDaemon  # noqa: PLC0415 - the chooser imports only the backend it picks
-        return LocalDaemon(scenario, workspace, log_dir)
-    if isinstance(scenario.host, SshHost):
-        from harness.hosts.ssh import SshDockerHost  # noqa: PLC0415 - the chooser imports only the backend it picks
-        return SshDockerHost(scenario, workspace, log_dir)
-    if isinstance(scenario.host, VagrantHost):
-        from harness.hosts.vagrant import VagrantDockerHost  # noqa: PLC0415 - the chooser imports only the backend it picks
-        return VagrantDockerHost(scenario, workspace, log_dir)
-    raise TypeError(f"unknown host {scenario.host!r}")
+    backend = BACKENDS.get(scenario.host.type)
+    if backend is None:
+        raise TypeError(f"unknown host type {scenario.host.type!r} (known: {', '.join(BACKENDS)})")
+    return backend(scenario, workspace, log_dir)

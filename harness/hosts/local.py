@@ -22,6 +22,7 @@ from typing import Any
 import docker
 
 from harness.config import Scenario, has_containerd_store
+from harness.drivers import lookup
 from harness.engines import resolve_engine, version_matches
 from harness.engines.binaries import EngineBinaries
 from harness.errors import EnvironmentNotAble, HarnessError, ScenarioSkipped
@@ -29,6 +30,7 @@ from harness.hosts.api import client_api_version, ping
 from harness.machine.knobs import apply_knobs, read_overlay_parameters, restore_knobs
 from harness.machine.ledger import Ledger
 from harness.machine.loopfs import mount_loop_filesystem
+from harness.machine.prerequisites import unmet
 from harness.machine.processes import command_line, processes_referencing, stop_process, stop_processes_referencing
 from harness.machine.workspace import teardown_workspace
 
@@ -56,6 +58,11 @@ class LocalDaemon:
         #: The engine's binaries, resolved (and fetched into the cache if pinned) by the first `start()`.
         self.engine: EngineBinaries | None = None
         self.engine_version: str | None = None
+
+    @property
+    def daemon_log(self) -> Path:
+        """The private dockerd's log (kept in the run's logs/)."""
+        return self.log_path
 
     def start(self) -> None:
         """Begin a daemon session: the first one makes the work directory (and loop filesystem) kept for the run."""
@@ -218,12 +225,9 @@ def check_engine(scenario: Scenario, engine: EngineBinaries) -> None:
 
 
 def check_prerequisites(scenario: Scenario) -> None:
-    """Refuse early, with the fix, what this machine cannot run."""
+    """Refuse early, with the fix, what this machine cannot run (the driver's prerequisites from its registry
+    entry)."""
     check_machine(scenario)
-    driver = scenario.storage.driver
-    if driver == "devicemapper" and "device-mapper" not in Path("/proc/devices").read_text():
-        raise ScenarioSkipped("this kernel has no device-mapper (no `device-mapper` in /proc/devices; "
-                              "CONFIG_BLK_DEV_DM unset or dm_mod not loaded): run devicemapper scenarios on a VM")
-    if driver == "fuse-overlayfs" and (shutil.which("fuse-overlayfs") is None or not Path("/dev/fuse").exists()):
-        raise ScenarioSkipped("fuse-overlayfs needs the fuse-overlayfs binary and /dev/fuse: "
-                              "`apt-get install fuse-overlayfs` and `modprobe fuse`")
+    driver = lookup(scenario.storage.driver, scenario.storage.image_store)
+    if driver is not None and unmet(driver):
+        raise ScenarioSkipped(driver.missing)

@@ -23,6 +23,7 @@ from typing import Any
 import docker
 
 from harness.config import Scenario, SshHost
+from harness.drivers import lookup
 from harness.errors import EnvironmentNotAble, HarnessError
 from harness.hosts.api import client_api_version, ping
 from harness.machine.processes import stop_process
@@ -90,6 +91,9 @@ def run_remote(target: SshTarget, script: str, stdin: bytes | None = None,
 class SshDockerHost:
     """A docker daemon on a machine reached over SSH (see the module docstring)."""
 
+    #: The daemon runs on the other machine: its log is not at hand here (the ssh log is not the daemon's).
+    daemon_log: Path | None = None
+
     def __init__(self, scenario: Scenario, workspace: Path, log_dir: Path, target: SshTarget | None = None):
         self.scenario = scenario
         self.workspace = workspace / f"ssh-{secrets.token_hex(4)}"
@@ -128,9 +132,11 @@ class SshDockerHost:
                                     timeout=API_TIMEOUT_S)
 
     def facts(self) -> dict[str, Any]:
-        """The machine's kernel, distribution, overlay parameters, block devices (and LVM for devicemapper)."""
+        """The machine's kernel, distribution, overlay parameters, block devices (and LVM for a driver whose
+        registry entry keeps layers in a thin pool: devicemapper)."""
         assert self.target is not None, "start() first"
-        result = run_remote(self.target, _facts_script(self.scenario.storage.driver == "devicemapper"))
+        driver = lookup(self.scenario.storage.driver, self.scenario.storage.image_store)
+        result = run_remote(self.target, _facts_script(driver is not None and driver.thin_pool))
         sections = _sections(result.stdout.decode(errors="replace"))
         facts: dict[str, Any] = {
             "daemon_sessions": DAEMON_SESSIONS,

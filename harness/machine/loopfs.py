@@ -10,26 +10,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from harness.drivers import FILESYSTEMS
 from harness.errors import EnvironmentNotAble
 from harness.machine.ledger import Ledger
 
-#: mkfs command per filesystem; xfs needs ftype=1 (d_type) or overlay2 refuses it.
-MKFS = {
-    "xfs": ["mkfs.xfs", "-q", "-f", "-n", "ftype=1"],
-    "ext4": ["mkfs.ext4", "-q", "-F"],
-    "btrfs": ["mkfs.btrfs", "-q", "-f"],
-}
-PACKAGES = {"xfs": "xfsprogs", "ext4": "e2fsprogs", "btrfs": "btrfs-progs"}
-
 
 def mount_loop_filesystem(filesystem: str, size_gb: int, image: Path, mountpoint: Path, ledger: Ledger) -> None:
-    """Create `image` (sparse), format it with `filesystem` and mount it on `mountpoint`."""
-    tool = MKFS[filesystem][0]
+    """Create `image` (sparse), format it with `filesystem` (its mkfs command from the driver registry) and mount
+    it on `mountpoint`."""
+    made = FILESYSTEMS[filesystem]
+    tool = made.mkfs[0]
     if shutil.which(tool) is None:
-        raise EnvironmentNotAble(f"{tool} is missing: install it with `apt-get install {PACKAGES[filesystem]}`")
+        raise EnvironmentNotAble(f"{tool} is missing: install it with `apt-get install {made.package}`")
     with image.open("wb") as handle:
         handle.truncate(size_gb * 1024**3)
-    _run([*MKFS[filesystem], str(image)], f"formatting {image} as {filesystem}")
+    _run([*made.mkfs, str(image)], f"formatting {image} as {filesystem}")
     mountpoint.mkdir(parents=True, exist_ok=True)
     ledger.record(kind="loop", image=str(image), mountpoint=str(mountpoint))
     _run(["mount", "-o", "loop", str(image), str(mountpoint)], f"loop-mounting {image}")

@@ -18,11 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Matrix, Scenario
+from harness.drivers import lookup
 
-#: Wall seconds per planned build of the `seed` workload (20 000-file base) on the project's 2-core machine, with
-#: a share of daemon start, base import and stop: `harness run matrix-drivers.yaml --reps 1` and a 10-rep run of
-#: the two overlay2 scenarios on 2026-11-28, other work running. Only a first guess; overlay2 on xfs is overlay2.
-ROUGH_BUILD_S = {"overlay2": 3.0, "overlay2-naive": 6.0, "btrfs": 10.0, "fuse-overlayfs": 22.0, "vfs": 37.0}
 #: A run estimated above this is announced as long before it starts.
 LONG_RUN_S = 600.0
 
@@ -81,14 +78,17 @@ def _cost_per_build(record: Mapping[str, Any]) -> float | None:
 
 
 def rough_build_s(scenario: Scenario, matrix: Matrix) -> float | None:
-    """The rough table's figure, scaled by the workloads' base sizes; None for what it does not know."""
-    key = scenario.storage.driver
-    if key == "overlay2" and scenario.overlay.redirect_dir:
-        key = "overlay2-naive"
-    if key not in ROUGH_BUILD_S or not matrix.workloads:
+    """The driver's rough figure (its registry entry: seconds per build of the `seed` workload's 20 000-file base,
+    with a share of daemon start, base import and stop), scaled by the workloads' base sizes; None for what it
+    does not know. Only a first guess; overlay2 on xfs is overlay2."""
+    driver = lookup(scenario.storage.driver, scenario.storage.image_store)
+    seconds = driver.rough_build_s if driver else None
+    if driver and scenario.overlay.redirect_dir and "redirect_dir" in driver.knobs:
+        seconds = driver.rough_naive_build_s
+    if seconds is None or not matrix.workloads:
         return None
     scale = sum(max(w.base.files, 1000) / 20000 for w in matrix.workloads) / len(matrix.workloads)
-    return ROUGH_BUILD_S[key] * scale
+    return seconds * scale
 
 
 class RemainingTime:

@@ -9,7 +9,8 @@ A scenario that fails (a daemon that dies, a build that cannot be cleaned up) or
 reason, torn down, and the run goes on with the others. Every finished build is appended to samples.jsonl at once,
 so nothing measured is lost when a run dies; `--resume` measures only the planned builds that have no `build` line
 yet, in their planned rounds. Results that cannot be written stop the run (everything torn down, nothing already
-written lost).
+written lost). The runner reaches hosts, builders and the daemon API only through the protocols and the
+`Collaborators` it is given (seams.py), and keeps the manifest as its typed model (results/manifest.py).
 """
 
 from __future__ import annotations
@@ -23,17 +24,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from harness.builders import Builder, builder_for
-from harness.builders.timing import CONNECTION_ERRORS, BuildTiming, remove_image
+from harness.builders import Builder
+from harness.builders.timing import CONNECTION_ERRORS, BuildTiming
 from harness.config import Matrix, Scenario, with_control
 from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError, ScenarioSkipped
-from harness.hosts import DockerHost, host_for
-from harness.hosts.api import ping
+from harness.hosts import DockerHost
 from harness.measure.adaptive import next_adaptive_builds
-from harness.measure.commit import timed_commit
-from harness.measure.facts import docker_facts
 from harness.measure.plan import (
     PlannedBuild,
     completed_builds,
@@ -42,13 +40,14 @@ from harness.measure.plan import (
     scenario_order,
     sessions_of,
 )
+from harness.measure.samples import samples_of
+from harness.measure.seams import Collaborators
 from harness.measure.verify import expectation_mismatches
 from harness.measure.workloads import (
     PreparedWorkload,
     base_tag,
     build_args,
     build_tag,
-    import_base,
     user_build_record,
     write_context,
 )
@@ -56,7 +55,8 @@ from harness.observe import DEFAULT_INTERVAL_S, Observation, observing
 from harness.observe.diagnose import diagnose
 from harness.observe.flamegraph import read_folded, write_flame_graph
 from harness.observe.record import ObservedBuild, observed_build
-from harness.results.writer import RunDirectory, Sample, utc_now
+from harness.results.manifest import BuildTimes, ControlRecord, FlameGraph, ProfileRecord, ScenarioRecord, Session
+from harness.results.writer import RunDirectory, utc_now
 
 
 class Progress(Protocol):
@@ -92,14 +92,17 @@ class DaemonLost(HarnessError):
 
 
 class Runner:
+    """Runs a matrix into a run directory. `parts` are its seams (hosts, builders, daemon calls), real by default."""
+
     def __init__(self, matrix: Matrix, run: RunDirectory, progress: Progress, work_dir: Path,
-                 only: tuple[str, ...] = ()):
+                 only: tuple[str, ...] = (), parts: Collaborators | None = None):
+        self.parts = parts or Collaborators()
         self.manifest = run.read_manifest()
-        if self.manifest.get("control") and matrix.control is None:
+        if self.manifest.control and matrix.control is None:
             matrix = with_control(matrix)  # resuming a run started with --control
         self.matrix, self.run, self.progress, self.work_dir = matrix, run, progress, work_dir
         self.scenarios = [s for s in matrix.scenarios if not only or s.name in only]
-        unknown = [s.name for s in self.scenarios if s.name not in self.manifest["scenarios"]]
+        unknown = [s.name for s in self.scenarios if s.name not in self.manifest.scenarios]
         if unknown:
             raise InputError(f"{run.path} was started without scenario {unknown[0]} (--control?): resume it with "
                              f"the options it was started with")
@@ -110,7 +113,7 @@ class Runner:
         self.builders: dict[str, dict[str, Builder]] = {}  # per scenario, resolved for its engine
         self.given_up: set[str] = set()  # failed or skipped in this run: no more sessions
         self.measured: set[str] = set()  # had a session in this run
-        self.profile = matrix.profile or bool(self.manifest.get("profile"))  # a resumed profiled run stays so
+        self.profile = matrix.profile or self.manifest.profile is not None  # a resumed profiled run stays so
         self.folded: dict[str, Counter[str]] = {}  # per scenario, stacks of its measured builds (flame graphs)
 
     def execute(self) -> RunOutcome:
@@ -135,45 +138,45 @@ class Runner:
         return RunOutcome(self.run.path, self.failed_builds, self._statuses(names))
 
     def _plan(self) -> list[PlannedBuild]:
-        if self.manifest["plan"]:
+        if self.manifest.plan:
             if self.profile:  # `--resume --profile` of a run started without: its later builds are profiled
-                self.manifest["profile"] = self._profile_record()
-            return plan_from_manifest(self.manifest["plan"])
+                self.manifest.profile = self._profile_record()
+            return plan_from_manifest(self.manifest.plan)
         plan = plan_order([s.name for s in self.matrix.scenarios], [w.name for w in self.matrix.workloads],
                           self.matrix.repetitions.min, self.matrix.warmup, self.matrix.seed, self.matrix.rounds,
                           self.matrix.builders)
-        self.manifest["plan"] = [p.as_dict() for p in plan]
-        self.manifest["rounds"] = max(p.round for p in plan)
-        self.manifest["profile"] = self._profile_record() if self.profile else None
+        self.manifest.plan = [p.as_dict() for p in plan]
+        self.manifest.rounds = max(p.round for p in plan)
+        self.manifest.profile = self._profile_record() if self.profile else None
         control = self.matrix.control
-        self.manifest["control"] = {"scenario": f"{control}-aa", "of": control} if control else None
+        self.manifest.control = ControlRecord(scenario=f"{control}-aa", of=control) if control else None
         if control:
-            self.manifest["scenarios"][f"{control}-aa"]["control_of"] = control
+            self.manifest.scenarios[f"{control}-aa"].control_of = control
         self._save()
         return plan
 
     @staticmethod
-    def _profile_record() -> dict[str, Any]:
-        return {"method": "goroutine dumps", "interval_s": DEFAULT_INTERVAL_S}
+    def _profile_record() -> ProfileRecord:
+        return ProfileRecord(method="goroutine dumps", interval_s=DEFAULT_INTERVAL_S)
 
     def _statuses(self, names: set[str]) -> dict[str, str]:
         """Scenarios measured in this run end `ok` or `failed` (unless given up earlier with their reason)."""
         for name in self.measured - self.given_up:
-            record = self.manifest["scenarios"][name]
-            failed = record.get("failed_builds", 0)
-            record.update(status="failed" if failed else "ok",
-                          reason=f"{failed} builds failed: their errors are in samples.jsonl and "
-                                 f"logs/{name}.build.log" if failed else None)
+            record = self.manifest.scenarios[name]
+            failed = record.failed_builds
+            record.status = "failed" if failed else "ok"
+            record.reason = (f"{failed} builds failed: their errors are in samples.jsonl and logs/{name}.build.log"
+                             if failed else None)
         for name in names - self.measured - self.given_up:
             self.progress.note(f"{name}: every planned build is in this run directory already")
         self._save()
-        return {name: self.manifest["scenarios"][name]["status"] for name in names}
+        return {name: self.manifest.scenarios[name].status for name in names}
 
     def _adaptive_rounds(self, round_number: int) -> None:
         """Adaptive reps: after the planned rounds, more rounds of the same size for the cells not yet settled."""
         if self.matrix.repetitions.target_ci is None:
             return
-        share = math.ceil(self.matrix.repetitions.min / max(1, self.manifest.get("rounds") or 1))
+        share = math.ceil(self.matrix.repetitions.min / max(1, self.manifest.rounds or 1))
         while True:
             order = [self.matrix.scenario(n) for n in scenario_order([s.name for s in self.scenarios],
                                                                       self.matrix.seed, round_number)]
@@ -189,15 +192,15 @@ class Runner:
         """One daemon session: start (and verify), measure `todo` (and adaptive extras), stop."""
         if scenario.name in self.given_up:
             return
-        record = self.manifest["scenarios"][scenario.name]
+        record = self.manifest.scenarios[scenario.name]
         if scenario.name not in self.measured:
             self.measured.add(scenario.name)
-            record.update(status="running", reason=None, started_at=utc_now())
-        session: dict[str, Any] = {"round": round_number, "started_at": utc_now(), "builds": 0}
-        record.setdefault("sessions", []).append(session)
+            record.status, record.reason, record.started_at = "running", None, utc_now()
+        session = Session(round=round_number, started_at=utc_now())
+        record.sessions.append(session)
         self._save()
         host = self.hosts.get(scenario.name) or self.hosts.setdefault(
-            scenario.name, host_for(scenario, self.work_dir, self.run.logs))
+            scenario.name, self.parts.hosts(scenario, self.work_dir, self.run.logs))
         try:
             self._start_and_verify(scenario, host, record, session)
             self._resolve_builders(scenario, host, record, todo)
@@ -207,7 +210,7 @@ class Runner:
             for _ in range(adaptive_share):
                 extra = [dataclasses.replace(p, round=round_number) for p in self._adaptive_builds(scenario)]
                 self.progress.add_total(len(extra))
-                self.manifest["plan"] += [p.as_dict() for p in extra]
+                self.manifest.plan += [p.as_dict() for p in extra]
                 for planned in extra:
                     self._build_once(scenario, host, prepared[planned.workload], planned, record, session)
         except ResultsWriteError:
@@ -220,34 +223,34 @@ class Runner:
             self._give_up(scenario, record, "failed", f"the daemon stopped answering ({type(error).__name__}: "
                           f"{error}); see logs/{scenario.name}.dockerd.log")
         except BaseException:
-            record.update(status="interrupted", reason="the run was interrupted")
+            record.status, record.reason = "interrupted", "the run was interrupted"
             raise
         finally:
             with signals_deferred():
                 self._stop(scenario, host, record, session)
                 if scenario.name in self.given_up:
                     self._close_host(scenario.name)
-            record["ended_at"] = session["ended_at"] = utc_now()
+            record.ended_at = session.ended_at = utc_now()
             self._save()
 
-    def _give_up(self, scenario: Scenario, record: dict[str, Any], status: str, reason: str) -> None:
+    def _give_up(self, scenario: Scenario, record: ScenarioRecord, status: str, reason: str) -> None:
         self.given_up.add(scenario.name)
-        record.update(status=status, reason=reason)
+        record.status, record.reason = status, reason
         self.progress.note(f"{scenario.name}: {'skipped' if status == 'skipped' else 'FAILED'} — {reason}")
 
-    def _start_and_verify(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
-                          session: dict[str, Any]) -> None:
-        first = len(record["sessions"]) == 1 or "driver_status" not in record
+    def _start_and_verify(self, scenario: Scenario, host: DockerHost, record: ScenarioRecord,
+                          session: Session) -> None:
+        first = len(record.sessions) == 1 or record.driver_status is None
         filesystem = scenario.storage.filesystem
-        self.progress.note(f"{scenario.name}: round {session['round']}: starting {scenario.host.type} host "
+        self.progress.note(f"{scenario.name}: round {session.round}: starting {scenario.host.type} host "
                            f"({scenario.storage.driver}{', ' + filesystem if filesystem != 'host' else ''})")
         began = time.perf_counter()
         host.start()
-        session["daemon_start_s"] = round(time.perf_counter() - began, 3)
-        facts = docker_facts(host.api)
+        session.daemon_start_s = round(time.perf_counter() - began, 3)
+        facts = self.parts.daemon.facts(host)
         if first:
-            record.update(host.facts())
-            record.update(facts)
+            record.add_facts(host.facts())
+            record.add_facts(facts)
         status = facts["driver_status"]
         mismatches = expectation_mismatches(scenario.expect, status)
         if mismatches:
@@ -259,7 +262,7 @@ class Runner:
                                                                               "Native Overlay Diff"))
             self.progress.note(f"{scenario.name}: ready ({shown})")
 
-    def _resolve_builders(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
+    def _resolve_builders(self, scenario: Scenario, host: DockerHost, record: ScenarioRecord,
                           todo: list[PlannedBuild]) -> None:
         """The scenario's builders for its engine (known once its daemon started), before anything is imported.
 
@@ -270,45 +273,46 @@ class Runner:
             return
         names = list(dict.fromkeys([*self.matrix.builders, *(p.builder for p in todo)]))
         try:
-            builders = {name: builder_for(name, host.engine) for name in names}
+            builders = {name: self.parts.builders(name, host.engine) for name in names}
         except EnvironmentNotAble as reason:
             raise ScenarioSkipped(str(reason)) from None
-        record["builders"] = {name: builder.facts() for name, builder in builders.items()}
+        record.builders = {name: builder.facts() for name, builder in builders.items()}
         self.builders[scenario.name] = builders
 
-    def _diagnose(self, scenario: Scenario, host: DockerHost, record: dict[str, Any]) -> None:
+    def _diagnose(self, scenario: Scenario, host: DockerHost, record: ScenarioRecord) -> None:
         """Record what `harness doctor` would say about this daemon; a finding never fails the scenario."""
-        log_path = getattr(host, "log_path", None)
+        log_path = host.daemon_log
         log = log_path.read_text(errors="replace") if log_path is not None and log_path.is_file() else None
-        findings = diagnose(record.get("docker_info") or {}, record.get("overlay_parameters"), log)
-        record["findings"] = [finding.as_record() for finding in findings]
+        findings = diagnose(record.docker_info or {}, record.host_facts.get("overlay_parameters"), log)
+        record.findings = [finding.as_record() for finding in findings]
         for finding in findings:
             if finding.is_problem:
                 self.progress.note(f"{scenario.name}: {finding.severity}: {finding.id}: {finding.message}")
 
-    def _prepare(self, scenario: Scenario, host: DockerHost, record: dict[str, Any],
+    def _prepare(self, scenario: Scenario, host: DockerHost, record: ScenarioRecord,
                  round_number: int) -> dict[str, PreparedWorkload]:
         """Import each workload's base once per scenario (the data-root keeps it from session to session)."""
         if scenario.name in self.prepared:
             return self.prepared[scenario.name]
         prepared = {}
-        imports = record.setdefault("base_import_s", {})
+        imports = record.base_import_s
         for workload in self.matrix.workloads:
             self.progress.note(f"{scenario.name}: importing base of {workload.name} "
                                f"({workload.base.files} files of {workload.base.file_size} B)")
-            imports[workload.name] = import_base(host.api, workload)
-            record.setdefault("base_imports", []).append({"workload": workload.name, "round": round_number,
-                                                          "seconds": round(imports[workload.name], 3)})
+            imports[workload.name] = self.parts.daemon.import_base(host, workload)
+            record.base_imports.append({"workload": workload.name, "round": round_number,
+                                        "seconds": round(imports[workload.name], 3)})
             context = write_context(workload, self.run.path / "contexts")
             if workload.user_build:
-                self.manifest["workloads"][workload.name].update(user_build_record(workload, context))
+                self.manifest.workloads[workload.name] = dataclasses.replace(
+                    self.manifest.workloads[workload.name], **user_build_record(workload, context))
             prepared[workload.name] = PreparedWorkload(workload, base_tag(workload), build_tag(workload), context,
                                                        imports[workload.name], build_args(workload))
         self.prepared[scenario.name] = prepared
         return prepared
 
     def _build_once(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload, planned: PlannedBuild,
-                    record: dict[str, Any], session: dict[str, Any]) -> None:
+                    record: ScenarioRecord, session: Session) -> None:
         began = time.perf_counter()
         with observing(host.socket_path, self._profile_path(planned)) as seen:
             timing = self._timed(scenario, host, prepared, planned)
@@ -320,19 +324,19 @@ class Runner:
         self.samples += [dataclasses.asdict(s) for s in samples]
         if not timing.ok and not planned.warmup:
             self.failed_builds += 1
-            record["failed_builds"] = record.get("failed_builds", 0) + 1
+            record.failed_builds += 1
         self.progress.build_done(planned, timing)
-        problem = remove_image(host.api, prepared.build_tag, failed=not timing.ok)
-        if problem and ping(host.socket_path, timeout=5) is None:
+        problem = self.parts.daemon.remove_image(host, prepared.build_tag, failed=not timing.ok)
+        if problem and not self.parts.daemon.answers(host):
             raise DaemonLost(f"the daemon stopped answering after {planned.workload} ({planned.builder}) "
                              f"rep {planned.rep} ({problem}); see logs/{scenario.name}.dockerd.log")
         if problem:
-            record.setdefault("cleanup_problems", []).append(problem)
-        timings = record.setdefault("timing", {"builds_s": 0.0, "between_builds_s": 0.0, "builds": 0})
-        timings["builds"] += 1
-        timings["builds_s"] += timing.seconds
-        timings["between_builds_s"] += time.perf_counter() - began - timing.seconds
-        session["builds"] += 1
+            record.cleanup_problems.append(problem)
+        record.timing = record.timing or BuildTimes()
+        record.timing.builds += 1
+        record.timing.builds_s += timing.seconds
+        record.timing.between_builds_s += time.perf_counter() - began - timing.seconds
+        session.builds += 1
 
     def _timed(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload,
                planned: PlannedBuild) -> BuildTiming:
@@ -342,7 +346,7 @@ class Runner:
             log.write(f"\n=== {utc_now()} round {planned.round} {planned.workload} {planned.builder} rep {planned.rep}"
                       f"{' (warmup)' if planned.warmup else ''}\n")
             if prepared.workload.kind == "commit":  # no builder: the harness creates and commits a container itself
-                return timed_commit(host.api, prepared, log)
+                return self.parts.daemon.commit(host, prepared, log)
             builder = self.builders[scenario.name][planned.builder]
             began = time.perf_counter()
             try:
@@ -380,21 +384,21 @@ class Runner:
             folded.update(read_folded(earlier))
         folded_path, svg_path = write_flame_graph(folded, self.run.logs / "pprof", name,
                                                   f"{name}: dockerd goroutines during builds")
-        self.manifest["scenarios"][name]["flame_graph"] = {
-            "folded": str(folded_path.relative_to(self.run.path)), "svg": str(svg_path.relative_to(self.run.path))}
+        self.manifest.scenarios[name].flame_graph = FlameGraph(folded=str(folded_path.relative_to(self.run.path)),
+                                                               svg=str(svg_path.relative_to(self.run.path)))
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
-        reasons = self.manifest["scenarios"][scenario.name].setdefault("stop_reasons", {})
+        reasons = self.manifest.scenarios[scenario.name].stop_reasons
         return next_adaptive_builds(scenario.name, [w.name for w in self.matrix.workloads], self.matrix.repetitions,
                                     self.matrix.warmup, self.samples, reasons, self.matrix.builders)
 
-    def _stop(self, scenario: Scenario, host: DockerHost, record: dict[str, Any], session: dict[str, Any]) -> None:
+    def _stop(self, scenario: Scenario, host: DockerHost, record: ScenarioRecord, session: Session) -> None:
         began = time.perf_counter()
         try:
             host.stop()
-            session["daemon_stop_s"] = round(time.perf_counter() - began, 3)
+            session.daemon_stop_s = round(time.perf_counter() - began, 3)
         except HarnessError as error:
-            record["cleanup_problem"] = str(error)
+            record.cleanup_problems.append(str(error))
             self.progress.note(f"{scenario.name}: {error}")
 
     def _close_host(self, name: str) -> None:
@@ -405,7 +409,7 @@ class Runner:
         try:
             host.close()
         except HarnessError as error:
-            self.manifest["scenarios"][name]["cleanup_problem"] = str(error)
+            self.manifest.scenarios[name].cleanup_problems.append(str(error))
             self.progress.note(f"{name}: {error}")
 
     def _close_hosts(self) -> None:
@@ -413,31 +417,12 @@ class Runner:
             self._close_host(name)
 
     def _finish(self, interrupted: bool) -> None:
-        self.manifest["ended_at"] = utc_now()
-        self.manifest["status"] = "interrupted" if interrupted else "complete"
+        self.manifest.ended_at = utc_now()
+        self.manifest.status = "interrupted" if interrupted else "complete"
         self._save()
 
     def _save(self) -> None:
         self.run.write_manifest(self.manifest)
-
-
-def samples_of(run_id: str, planned: PlannedBuild, timing: BuildTiming,
-               observed: ObservedBuild | None = None) -> list[Sample]:
-    """The step lines and the build line of one build, in the samples.jsonl contract."""
-    observed = observed or ObservedBuild()
-    ended = utc_now()
-    common = dict(run_id=run_id, scenario=planned.scenario, workload=planned.workload, rep=planned.rep,
-                  warmup=planned.warmup, ended_at=ended, round=planned.round, builder=planned.builder)
-    steps = [Sample(**common, kind="step", step=s.index, instruction=s.instruction, text=s.text, seconds=s.seconds,
-                    ok=s.ok, error=s.error, phases=_nth(observed.step_phases, i),
-                    profile=_nth(observed.step_profiles, i)) for i, s in enumerate(timing.steps)]
-    build = Sample(**common, kind="build", step=None, instruction=None, text=None, seconds=timing.seconds,
-                   ok=timing.ok, error=timing.error, phases=observed.build_phases, profile=observed.build_profile)
-    return [*steps, build]
-
-
-def _nth(records: tuple[dict[str, Any] | None, ...], index: int) -> dict[str, Any] | None:
-    return records[index] if index < len(records) else None
 
 
 @contextmanager

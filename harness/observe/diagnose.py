@@ -14,10 +14,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.drivers import GRAPH_DRIVERS
+
 MODPROBE_LINE = "options overlay redirect_dir=off metacopy=off"
-NAIVE_DIFF_DRIVERS = ("btrfs", "zfs", "fuse-overlayfs", "devicemapper", "vfs")
-#: driver → (deprecated in, removed in) engine versions (docs.docker.com/engine/deprecated).
-RETIRED = {"devicemapper": ((18, 9), (25, 0)), "aufs": ((20, 10), (24, 0)), "overlay": ((18, 9), (24, 0))}
 NAIVE_LOG = re.compile(r"Not using native diff for overlay2[^\"\n]*")
 
 
@@ -102,9 +101,11 @@ def _loop_lvm(driver: str, status: dict[str, str]) -> Finding | None:
 
 
 def _retired(driver: str, version: str) -> Finding | None:
-    if driver not in RETIRED:
+    """Deprecated and removed engine versions come from the graph driver's registry entry."""
+    registered = GRAPH_DRIVERS.get(driver)
+    if registered is None or registered.retired is None:
         return None
-    deprecated, removed = RETIRED[driver]
+    deprecated, removed = registered.retired
     engine = tuple(int(part) for part in re.findall(r"\d+", version)[:2]) or (0, 0)
     if engine < deprecated:
         return None
@@ -120,7 +121,8 @@ def _naive_driver(driver: str) -> Finding | None:
                        "vfs copies the whole parent tree for every layer and diffs naively: far too slow for a build "
                        "host (meant for testing only)",
                        "use overlay2 (ext4, or xfs with ftype=1) with Native Overlay Diff: true")
-    if driver in NAIVE_DIFF_DRIVERS:
+    registered = GRAPH_DRIVERS.get(driver)  # by name: `docker info` names the snapshotter the same way
+    if registered is not None and registered.differ == "naive":
         return Finding("naive-differ", "info", f"{driver} always commits layers with the naive differ: commits "
                        f"walk the whole parent tree; overlay2 with native diff is faster for build hosts")
     return None

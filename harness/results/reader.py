@@ -16,6 +16,7 @@ from typing import Any
 from harness import SCHEMA_VERSION
 from harness.config.names import BUILDERS
 from harness.errors import InputError
+from harness.results.manifest import migrate
 from harness.results.writer import Sample, whole_builds
 
 TOTAL = "total"  # the step of a whole-build cell (kind = "build")
@@ -23,7 +24,8 @@ TOTAL = "total"  # the step of a whole-build cell (kind = "build")
 
 @dataclass(frozen=True)
 class RunData:
-    """A run directory as read from disk; `manifest` is the parsed manifest.json ({} when it is missing)."""
+    """A run directory as read from disk; `manifest` is the parsed manifest.json migrated to the current schema
+    (manifest.migrate), {} when it is missing: summaries also read hand-made partial manifests."""
 
     run_dir: Path
     run_id: str
@@ -85,8 +87,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise InputError(f"{path} is not valid JSON ({error}); restore it from a backup or rerun") from None
     if not isinstance(manifest, dict):
         raise InputError(f"{path} is not a JSON object; it was not written by `harness run`")
-    _check_schema(manifest.get("schema"), str(path))
-    return manifest
+    return migrate(manifest, str(path))
 
 
 def _check_schema(schema: object, where: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from harness import SCHEMA_VERSION, __version__
 from harness.config import Matrix, Workload
 from harness.errors import InputError, ResultsWriteError
+from harness.results.manifest import Manifest, MatrixRecord, RepetitionsRecord, ScenarioRecord, WorkloadRecord
 
 SAMPLES = "samples.jsonl"
 MANIFEST = "manifest.json"
@@ -99,23 +100,22 @@ class RunDirectory:
         run.logs.mkdir(exist_ok=True)
         return run
 
-    def read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> Manifest:
+        """The manifest through its model, migrated from an older schema; InputError naming what is wrong."""
+        path = self.path / MANIFEST
         try:
-            manifest = json.loads((self.path / MANIFEST).read_text())
+            raw = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputError(f"{self.path / MANIFEST} is not valid JSON ({exc}); was it edited by hand?") from None
-        if manifest.get("schema") not in (1, SCHEMA_VERSION):
-            raise InputError(f"{self.path / MANIFEST} has schema {manifest.get('schema')}, this harness reads "
-                             f"{SCHEMA_VERSION}: use the harness version that wrote it ({manifest.get('harness_version')})")
-        return manifest
+            raise InputError(f"{path} is not valid JSON ({exc}); was it edited by hand?") from None
+        return Manifest.from_json(raw, str(path))
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
+    def write_manifest(self, manifest: Manifest) -> None:
         """Replace the manifest so that a crash leaves the old one or the new one, never a mix or nothing: the
         temporary file is synced before the rename, and the directory after it."""
         temporary = self.path / f".{MANIFEST}.tmp"
         try:
             with temporary.open("w", encoding="utf-8") as handle:
-                handle.write(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+                handle.write(json.dumps(manifest.to_json(), indent=2, sort_keys=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.replace(self.path / MANIFEST)
@@ -212,35 +212,23 @@ def _sync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def new_manifest(run_id: str, matrix: Matrix, command: list[str], host: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA_VERSION,
-        "run_id": run_id,
-        "harness_version": __version__,
-        "git_commit": git_commit(),
-        "command": command,
-        "matrix": {"file": str(matrix.file), "sha256": sha256_of(matrix.file),
-                   "copy": f"inputs/{matrix.file.name}",
-                   "files": {str(f.resolve().relative_to(matrix.file.resolve().parent)): sha256_of(f)
-                             for f in matrix.files}},
-        "description": matrix.description,
-        "baseline": matrix.baseline,
-        "repetitions": asdict(matrix.repetitions),
-        "warmup": matrix.warmup,
-        "seed": matrix.seed,
-        "plan": [],
-        "host": host,
-        "scenarios": {s.name: {"status": "pending", "reason": None, "host_type": s.host.type,
-                               "storage_driver": s.storage.driver, "description": s.description,
-                               "file": str(s.file.name)} for s in matrix.scenarios},
-        "workloads": {w.name: {"description": w.description, "fingerprint": w.fingerprint(),
-                               "base": asdict(w.base), "payload": asdict(w.payload), "steps": list(w.steps),
-                               **workload_identity(w, matrix.file)}
-                      for w in matrix.workloads},
-        "started_at": utc_now(),
-        "ended_at": None,
-        "status": "running",
-    }
+def new_manifest(run_id: str, matrix: Matrix, command: list[str], host: dict[str, Any]) -> Manifest:
+    """The manifest of a run about to start: its inputs and their digests, every scenario pending."""
+    home = matrix.file.resolve().parent
+    return Manifest(
+        run_id=run_id, harness_version=__version__, git_commit=git_commit(), command=command,
+        matrix=MatrixRecord(file=str(matrix.file), sha256=sha256_of(matrix.file), copy=f"inputs/{matrix.file.name}",
+                            files={str(f.resolve().relative_to(home)): sha256_of(f) for f in matrix.files}),
+        description=matrix.description, baseline=matrix.baseline,
+        repetitions=RepetitionsRecord(**asdict(matrix.repetitions)), warmup=matrix.warmup, seed=matrix.seed,
+        host=host, started_at=utc_now(),
+        scenarios={s.name: ScenarioRecord(host_type=s.host.type, storage_driver=s.storage.driver,
+                                          description=s.description, file=str(s.file.name))
+                   for s in matrix.scenarios},
+        workloads={w.name: WorkloadRecord(description=w.description, fingerprint=w.fingerprint(), base=asdict(w.base),
+                                          payload=asdict(w.payload), steps=list(w.steps),
+                                          **workload_identity(w, matrix.file))
+                   for w in matrix.workloads})
 
 
 def workload_identity(workload: Workload, matrix_file: Path) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_the_runner_records_a_commit_workload_as_create_change_commit(harness: H
         matrix.workloads[0], kind="commit", command=RENAME, steps=()),))
     run = RunDirectory.create(harness.results, matrix, ["harness", "run"], machine_facts())
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
-    assert outcome.exit_code == 0 and outcome.failed_builds == 0, run.read_manifest()["scenarios"]
+    assert outcome.exit_code == 0 and outcome.failed_builds == 0, run.read_manifest().scenarios
     samples = samples_of(run.path)
     builds = [s for s in samples if s["kind"] == "build"]
     assert len(builds) == 3 and {b["builder"] for b in builds} == {"classic"} and all(b["ok"] for b in builds)

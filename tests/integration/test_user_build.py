@@ -103,11 +103,11 @@ def test_a_run_measures_a_user_build_and_records_its_context_digest(harness: Har
     matrix = dataclasses.replace(load_matrix(matrix_file), workloads=(user_workload(harness.root),))
     run = RunDirectory.create(harness.results, matrix, ["harness", "run", str(matrix_file)], machine_facts())
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
-    assert outcome.exit_code == 0, run.read_manifest()["scenarios"]
-    record = run.read_manifest()["workloads"]["mine"]
+    assert outcome.exit_code == 0, run.read_manifest().scenarios
+    record = run.read_manifest().workloads["mine"]
     context = next((run.path / "contexts").glob("mine-*.context.tar"))
-    assert record["context_sha256"] == hashlib.sha256(context.read_bytes()).hexdigest()
-    assert record["dockerfile"].endswith("Dockerfile.bench") and record["context"].endswith("project/src")
+    assert record.context_sha256 == hashlib.sha256(context.read_bytes()).hexdigest()
+    assert record.dockerfile.endswith("Dockerfile.bench") and record.context.endswith("project/src")
     steps = [s for s in samples_of(run.path) if s["kind"] == "step"]
     assert len(steps) == 2 * 6 and all(s["ok"] for s in steps)
     assert {s["instruction"] for s in steps} >= {"ARG", "FROM", "COPY", "RUN", "ENV"}

@@ -53,5 +53,5 @@ def test_the_builders_multiply_the_planned_builds_the_matrix_may_ask_for(matrix_
 def test_validate_shows_the_builders(matrix_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(matrix(matrix_dir, "builders: [classic, buildkit]\n"))]) == 0
     out = capsys.readouterr().out
-    assert "3 scenarios" not in out and "2 scenarios × 1 workloads × 2 builders" in out
+    assert "3 scenarios" not in out and "2 scenarios × 1 workload × 2 builders" in out
     assert "  builders: classic, buildkit" in out

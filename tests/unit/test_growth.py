@@ -199,7 +199,7 @@ def test_the_report_leads_with_the_growth_figure_and_states_the_costs(sweep: Pat
     vfs = next(line for line in growth_section.splitlines() if line.startswith("- `vfs`, whole build"))
     fit = json.loads((tmp_path / "report" / "summary.json").read_text())["growth"]
     cost = next(g for g in fit if (g["scenario"], g["step"]) == ("vfs", "total"))
-    assert f"{cost['slope_s_per_1000']:.3f} s per 1 000 files_in_base [{cost['slope_ci_low']:.3f}, " \
+    assert f"{cost['slope_s_per_1000']:.3f} s per 1 000 files in the base image [{cost['slope_ci_low']:.3f}, " \
            f"{cost['slope_ci_high']:.3f}]" in vfs
     assert "step 2 (RUN)" in growth_section and "sit on a floor" in growth_section
     assert "Growth: per scenario" in text  # the method is stated
@@ -222,8 +222,8 @@ def test_a_growth_figure_draws_one_line_per_scenario_and_the_steepest_step(sweep
 
 def test_latex_puts_the_growth_fits_in_a_table_float_of_their_own(sweep: Path) -> None:
     text = render_run_summary(sweep, "latex")
-    growth_float = text[text.index(r"\caption{Growth."):]
-    assert text.count(r"\begin{table}") == 2 and r"\end{table}" in growth_float
+    growth_float = text[text.index(r"\caption{Growth"):]
+    assert text.count(r"\caption{Growth") == 1 and r"\end{table}" in growth_float
     assert r"files\_in\_base" in growth_float and "floor+linear" in growth_float and "s per 1 000" in growth_float
 
 
@@ -251,3 +251,18 @@ def test_sizes_measured_in_different_rounds_give_no_interval_and_say_why(tmp_pat
     fit = fits_of(run)[("vfs", "total", "files_in_base", ())]
     assert fit.slope_s_per_1000 == pytest.approx(0.15, rel=0.1) and fit.slope_ci_low is None
     assert growth.UNPAIRED in fit.note
+
+
+def test_growth_figure_names_its_run_and_parameter_in_words_on_log_log_axes(sweep: Path, tmp_path: Path) -> None:
+    from harness.analysis.summary import summarize
+    from harness.export.plots import growth_figure, growth_plots
+    from harness.results.reader import load_run
+
+    summary = summarize(load_run(sweep))
+    paths = growth_plots(summary, tmp_path)
+    assert paths and all(p.exists() for ps in paths.values() for p in ps)
+    figure = growth_figure(summary.growth, SCENARIOS, f"run {summary.run_id}: x")
+    axes = figure.get_axes()[0]
+    assert figure.get_suptitle().startswith(f"run {summary.run_id}")
+    assert axes.get_xlabel() == "files in the base image (log scale)"
+    assert axes.get_xscale() == axes.get_yscale() == "log"  # a line a + b·N on log x alone would look exponential

@@ -139,7 +139,7 @@ def test_an_inline_workload_may_sweep_its_own_params(matrix_dir: Path) -> None:
 def test_the_manifest_and_the_summary_carry_family_params_and_kind(matrix_dir: Path, tmp_path: Path) -> None:
     """A swept matrix's manifest validates; summary rows take params from it ({} for an unswept workload)."""
     write_tree(matrix_dir, {"matrix.yaml": SWEEP_MATRIX, "workloads/rename.yaml": RENAME})
-    manifest = new_manifest("run", load_matrix(matrix_dir / "matrix.yaml"), ["harness", "run"], {})
+    manifest = new_manifest("run", load_matrix(matrix_dir / "matrix.yaml"), ["harness", "run"], {}).to_json()
     schema("manifest.schema.json").validate(manifest)
     cell = manifest["workloads"]["rename-sweep@files_in_base=1000"]
     assert (cell["family"], cell["params"], cell["kind"], cell["command"]) == (
@@ -191,7 +191,7 @@ def test_a_user_build_loads_with_its_dockerfile_and_context(matrix_dir: Path) ->
     assert build and build.dockerfile == (matrix_dir / "app/Dockerfile.bench").resolve()
     assert build.context == (matrix_dir / "app/src").resolve() and matrix.workloads[0].steps == ()
     assert build.dockerfile in {path.resolve() for path in matrix.files}
-    manifest = new_manifest("run", matrix, ["harness", "run"], {})
+    manifest = new_manifest("run", matrix, ["harness", "run"], {}).to_json()
     schema("manifest.schema.json").validate(manifest)
     assert (manifest["workloads"]["mine"]["dockerfile"], manifest["workloads"]["mine"]["context"]) == (
         "app/Dockerfile.bench", "app/src")

@@ -14,7 +14,7 @@ from harness.config import load_matrix
 from harness.errors import InputError
 from harness.export.report import write_report
 from harness.measure.plan import PlannedBuild
-from harness.measure.runner import samples_of
+from harness.measure.samples import samples_of
 from harness.observe.record import ObservedBuild
 from harness.results.reader import load_run
 from tests.conftest import write_tree

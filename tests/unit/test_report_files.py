@@ -88,3 +88,28 @@ def test_ratio_plot_names_its_baseline_and_marks_cells_without_an_interval() -> 
     assert "A/A noise floor" in axes.get_xlabel()
     crosses = [line for line in axes.get_lines() if line.get_marker() == "x"]
     assert len(crosses) == 1  # the cell without an interval is drawn differently
+
+
+def test_strip_plots_keep_measurement_order_colour_by_round_and_name_the_run() -> None:
+    from harness.analysis.summary import summarize
+    from harness.export.plots import step_figure
+    from harness.results.reader import collect_cells, load_run
+
+    run = load_run(EXAMPLE)
+    summary = summarize(run)
+    rows = [row for row in summary.rows if not row.is_setup]
+    rounds = {key: cell.rounds for key, cell in collect_cells(run.samples).items()}
+    figure = step_figure(rows, list(dict.fromkeys(r.scenario for r in rows)), "run X, workload seed", rounds)
+    dots = figure.axes[0].collections[0]  # the first scenario of the first step
+    first = rows[0]
+    assert [y for _, y in dots.get_offsets()] == list(first.values)  # as measured, not sorted
+    assert list(first.values) != sorted(first.values)
+    colours = {tuple(c) for c in dots.get_facecolors()}
+    assert len(colours) == len(set(rounds[(first.workload, first.step, first.scenario, first.builder)])) > 1
+    assert figure.get_suptitle() == "run X, workload seed"
+    assert [t.get_text() for t in figure.legends[0].get_texts()][:2] == ["round 1", "round 2"]
+
+
+def test_the_report_leads_with_the_ratio_figure_after_the_headlines(report) -> None:
+    text = report.markdown.read_text(encoding="utf-8")
+    assert text.index("## Headlines") < text.index("(plots/seed-ratios.png)") < text.index("## Results")

@@ -118,8 +118,9 @@ def test_headlines_come_first_one_per_compared_scenario() -> None:
     for headline in document["headlines"]:
         row = totals[headline["scenario"]]
         assert (headline["ratio"], headline["ratio_ci_low"], headline["ratio_ci_high"], headline["p_value"],
-                headline["significant"]) == (row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"],
-                                             row["p_adjusted"], row["significant"])
+                headline["p_adjusted"], headline["significant"]) == (
+            row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"], row["p_value"], row["p_adjusted"],
+            row["significant"])
 
 
 def test_geomeans_exclude_from_name_their_steps_and_carry_an_interval() -> None:
@@ -135,21 +136,36 @@ def test_the_terminal_table_fits_columns_unless_wide(columns: int, monkeypatch: 
     compact = render_run_summary(EXAMPLE, "table").splitlines()
     wide = render_run_summary(EXAMPLE, "table", wide=True).splitlines()
     table = [line for line in compact if "local-" in line and "×" in line and not line.startswith("* ")]
-    if columns >= 100:
-        assert max(map(len, compact)) <= columns
-    assert max(map(len, table)) < max(map(len, wide))  or max(map(len, wide)) <= columns
+    assert max(map(len, compact)) <= columns
+    assert max(map(len, table)) < max(map(len, wide)) or max(map(len, wide)) <= columns
     assert any(" CV " in line for line in wide) and "95% CI" in "\n".join(wide)
+    for instruction in ("RUN touch /marker", "COPY payload /payload", "ADD payload.tar /opt/payload"):
+        assert instruction in "\n".join(compact)  # shortened at most, never dropped
 
 
-def test_latex_is_a_complete_booktabs_table_with_caption_and_label() -> None:
+def test_the_growth_block_fits_80_columns_and_keeps_its_slopes(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import growth_runs
+
+    growth_runs.write_run(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
+    text = render_run_summary(tmp_path, "table")
+    assert max(map(len, text.splitlines())) <= 80
+    assert "Growth (workload rename-sweep, param files_in_base):" in text and "[0.142, 0.155]" in text
+    assert "R²" in render_run_summary(tmp_path, "table", wide=True)
+
+
+def test_latex_is_complete_booktabs_floats_with_the_headlines_as_comments() -> None:
     text = render_run_summary(EXAMPLE, "latex")
-    body = [line for line in text.splitlines() if not line.startswith("%")]
+    body = [line for line in text.splitlines() if line and not line.startswith("%")]
     assert body[0] == r"\begin{table}[htbp]" and body[-1] == r"\end{table}"
-    for needed in (r"\caption{", r"\label{tab:harness-summary-run-20261127t101500z-example", r"\toprule",
+    for needed in (r"\caption{", r"\label{tab:20261127t101500z-example-seed}", r"\toprule",
                    r"\midrule", r"\bottomrule", r"\begin{tabular}", r"\end{tabular}"):
         assert sum(needed in line for line in body) >= 1, needed
-    caption = next(line for line in body if line.startswith(r"\caption{"))
-    assert "local-overlay2-naive: whole build 4.40$\\times$" in caption
+    assert "% headline: local-overlay2-naive: whole build 4.40× [4.22, 4.51]" in text
 
 
 def test_unknown_format_is_an_input_error() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsWriteError
+from harness.results.manifest import Manifest, MatrixRecord, RepetitionsRecord
 from harness.results.reader import collect_cells, load_run
 from harness.results.writer import RunDirectory, Sample, whole_builds
 
@@ -69,10 +70,13 @@ def test_a_full_disk_raises_results_write_error_naming_the_file(tmp_path: Path) 
 
 def test_a_manifest_that_cannot_be_written_keeps_the_old_one(tmp_path: Path) -> None:
     run = RunDirectory(tmp_path)
-    run.write_manifest({"status": "running"})
+    manifest = Manifest(run_id="r", harness_version="0", command=[], matrix=MatrixRecord(file="m", sha256="s"),
+                        repetitions=RepetitionsRecord(min=1, max=1), warmup=0, seed=0, baseline="a", started_at="t")
+    run.write_manifest(manifest)
     (tmp_path / ".manifest.json.tmp").symlink_to("/dev/full")
+    manifest.status = "complete"
     with pytest.raises(ResultsWriteError) as raised:
-        run.write_manifest({"status": "complete"})
+        run.write_manifest(manifest)
     assert "manifest.json" in str(raised.value) and os.strerror(28) in str(raised.value)
-    assert json.loads((tmp_path / "manifest.json").read_text()) == {"status": "running"}
+    assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "running"
     assert not (tmp_path / ".manifest.json.tmp").exists()
