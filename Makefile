@@ -14,7 +14,7 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm lint venv check-citation
+.PHONY: run test test-unit test-vm test-campaign lint venv check-citation
 
 # The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
 run:
@@ -42,6 +42,13 @@ check-citation:
 test-vm: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES) $(VM_PACKAGES)
 	tests/vm/e2e
+
+# A campaign end to end (docs/campaigns.md): sshd on 127.0.0.1 with its own key, an inventory naming this machine
+# twice (concurrency 1) plus an unreachable host, the seed's question on each; last stdout line `results: <dir>`.
+test-campaign:
+	scripts/ensure-packages $(RUN_PACKAGES) openssh-server openssh-client
+	$(MAKE) --no-print-directory venv
+	$(VENV)/bin/python -m tests.campaign.e2e results
 
 test-unit: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m "not integration and not vm"

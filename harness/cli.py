@@ -14,7 +14,8 @@ import sys
 from harness import __version__
 from harness.errors import HarnessError
 
-VERBS = ("validate", "run", "summary", "compare", "report", "plan", "doctor", "up", "down", "cleanup", "engines")
+VERBS = ("validate", "run", "campaign", "summary", "compare", "report", "plan", "doctor", "up", "down",
+         "cleanup", "engines")
 
 DESCRIPTION = """\
 Benchmark what a Docker storage configuration costs image builds, step by step.

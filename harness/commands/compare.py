@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_above is not None and not 0 <= args.fail_above <= 1000:
         raise InputError(f"--fail-above {args.fail_above:g} is not a percentage between 0 and 1000; give the "
                          "slowdown that fails the gate, e.g. --fail-above 5 for 5%")
+    from harness.results.campaign_dir import is_campaign_dir
+
+    if is_campaign_dir(args.run_a) or is_campaign_dir(args.run_b):
+        return _campaigns(args)
     comparisons = [load_comparison(args.run_a, later, alpha=args.alpha, min_effect=min_effect)
                    for later in (args.run_b, *args.more)]
     outcomes = [None if args.fail_above is None else gate(comparison, args.fail_above) for comparison in comparisons]
@@ -87,3 +91,22 @@ def gate_lines(outcome, run: Path | None = None) -> list[str]:
 
 def _where(step) -> str:
     return "whole build" if step == "total" else f"step {step}"
+
+
+def _campaigns(args: argparse.Namespace) -> int:
+    """Two campaign directories: each shared machine's change, pooled over machines (docs/campaigns.md)."""
+    import sys
+
+    from harness.errors import InputError
+    from harness.export.views_campaign import campaign_comparison, pooled_slower_beyond, render_campaign_comparison
+    from harness.results.campaign_dir import is_campaign_dir
+
+    if not (is_campaign_dir(args.run_a) and is_campaign_dir(args.run_b)):
+        raise InputError(f"compare a campaign with a campaign: {args.run_a} and {args.run_b} are not both campaign "
+                         "directories (campaign.json)")
+    comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha)
+    print(render_campaign_comparison(comparison, args.format, wide=args.wide))
+    slower = pooled_slower_beyond(comparison, args.fail_above) if args.fail_above is not None else []
+    for line in slower:
+        print(f"fail-above {args.fail_above:g}%: {line}", file=sys.stderr)
+    return 1 if slower else 0

@@ -74,8 +74,14 @@ def check_thresholds(args: argparse.Namespace) -> float | None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.export.views import render_run_summary
+    from harness.results.campaign_dir import is_campaign_dir
 
     min_effect = check_thresholds(args)
+    if is_campaign_dir(args.run_dir):  # a campaign: per-machine headlines pooled over machines (docs/campaigns.md)
+        from harness.export.views_campaign import render_campaign_summary
+
+        print(render_campaign_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, wide=args.wide))
+        return 0
     print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, min_effect=min_effect,
                              wide=args.wide))
     return 0

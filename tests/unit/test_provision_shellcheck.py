@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 PROVISION = REPO / "provision"
 SCRIPTS = sorted(PROVISION.glob("*.sh"))
 OTHER_SCRIPTS = [REPO / ".ci" / "run", REPO / "scripts" / "ensure-packages", REPO / "scripts" / "run-matrix",
+                 REPO / "harness" / "campaign" / "run-on-machine.sh",
                  *(p for p in sorted((REPO / "tests" / "vm").iterdir())
                    if p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
 
