@@ -31,6 +31,7 @@ import docker.errors
 from harness.builders.buildkit_progress import aligned_with_dockerfile, steps_from_plain, steps_from_rawjson
 from harness.builders.timing import BuildTiming
 from harness.errors import EnvironmentNotAble
+from harness.results.masking import mask_text
 
 if TYPE_CHECKING:
     from harness.engines.binaries import EngineBinaries
@@ -157,7 +158,7 @@ def _run(command: list[str], env: dict[str, str], context_tar: Path, log: TextIO
 def _stamped_lines(stream: IO[str], log: TextIO) -> Iterator[tuple[int, str]]:
     for line in stream:
         arrived = time.perf_counter_ns()
-        log.write(line)
+        log.write(mask_text(line))  # rawjson carries RUN output base64-encoded: mask_text decodes it
         yield arrived, line
 
 

@@ -85,4 +85,4 @@ def describe(engine: Engine) -> str:
 
 def _engine_home(engine: Engine) -> Path:
     from harness.engines.cache import engine_dir
-    return engine_dir(engine.source, engine.version)
+    return engine_dir(engine.source, engine.version, engine.sha256)

@@ -143,6 +143,8 @@ class UserBuild:
 
     dockerfile: Path
     context: Path
+    #: Copy the context tar itself into results/ (mode 0600); by default only its digest and file list go there.
+    publish_context: bool = False
 
 #: Workload kinds: `build` times a Dockerfile's steps; `commit` times one container commit alone (the driver's diff).
 WORKLOAD_KINDS = ("build", "commit")

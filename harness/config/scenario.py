@@ -39,6 +39,7 @@ from harness.config.model import (
     Storage,
     VagrantHost,
 )
+from harness.config.urls import engine_url_complaint
 from harness.config.yamlfile import Section, YamlDocument, between, load_yaml, one_of
 
 
@@ -144,6 +145,9 @@ def _engine(section: Section) -> Engine:
         key = next(k for k in ("url", "sha256") if (k in given) != (engine.source == "static"))
         raise section.error(key, "url and sha256 go together with source: static (the official tarball and "
                             "its checksum)")
+    complaint = engine_url_complaint(engine.url) if engine.url is not None else None
+    if complaint:
+        raise section.error("url", complaint)
     return engine
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from harness.config import sweeps
 from harness.config.checks import non_empty, refuse_escape, refuse_renamed
-from harness.config.dockerfiles import check_dockerfile
+from harness.config.contexts import check_context, identity_of
+from harness.config.dockerfiles import check_dockerfile, step_complaint
 from harness.config.limits import (
     INSTRUCTIONS,
     MAX_BASE_BYTES,
@@ -26,10 +27,10 @@ from harness.config.limits import (
     MAX_WORKLOADS,
     NAME_PATTERN,
     PARAMETER_BOUNDS,
-    REMOTE_SOURCE,
 )
 from harness.config.model import WORKLOAD_KINDS, BaseTree, Payload, UserBuild, Workload
 from harness.config.yamlfile import Section, YamlDocument, between, load_yaml, one_of
+from harness.errors import InputError
 
 
 def load_workload(path: Path) -> Workload:
@@ -237,9 +238,12 @@ def _check_kind(top: Section, kind: str, steps: list | None, command: str | None
 
 def _user_build(top: Section, home: Path) -> UserBuild | None:
     """`dockerfile:` + `context:`, relative to the file that names them and inside the matrix's directory."""
-    dockerfile = top.take("dockerfile", str, None)
-    context = top.take("context", str, None)
+    dockerfile = top.take("dockerfile", str, None, check=_relative_path)
+    context = top.take("context", str, None, check=_relative_path)
+    publish = top.take("publish_context", bool, False)
     if dockerfile is None and context is None:
+        if publish:
+            raise top.error("publish_context", "goes with dockerfile: and context: (a user build's context tar)")
         return None
     if dockerfile is None or context is None:
         missing = "context" if context is None else "dockerfile"
@@ -254,7 +258,19 @@ def _user_build(top: Section, home: Path) -> UserBuild | None:
     if not paths["context"].is_dir():
         raise top.error("context", f"{paths['context']} is not a directory")
     check_dockerfile(paths["dockerfile"])
-    return UserBuild(dockerfile=paths["dockerfile"].resolve(), context=paths["context"].resolve())
+    results = tuple(i for i in (identity_of(where / "results"), identity_of(Path("results"))) if i is not None)
+    try:
+        check_context(paths["context"].resolve(), skip=results)
+    except InputError as exc:
+        raise top.error("context", str(exc)) from None
+    return UserBuild(dockerfile=paths["dockerfile"].resolve(), context=paths["context"].resolve(),
+                     publish_context=publish)
+
+
+def _relative_path(value: str) -> str | None:
+    if not value or not value.isprintable():
+        return f"{value!r:.80} must be a path of printable characters (no NUL, newline or terminal escapes)"
+    return None
 
 
 def refuse_duplicate_cells(doc: YamlDocument, cells: list[tuple[int, Workload]]) -> None:
@@ -331,9 +347,7 @@ def _check_step(doc: YamlDocument, key_path: tuple, step: Any) -> None:
     if step.rstrip().endswith("\\"):
         raise doc.error(key_path, "ends in a backslash, which would join it with the next step; remove it (each "
                         "step is one line)")
-    if word in ("ADD", "COPY", "ONBUILD") and REMOTE_SOURCE.search(step):
-        raise doc.error(key_path, "builds are offline (no network): ADD and COPY take files from the build "
-                        "context (payload/, payload.tar), not from a URL")
-    if word in ("COPY", "ADD", "ONBUILD") and "--from" in step:
-        raise doc.error(key_path, "COPY --from would pull an image from a registry; builds use only the generated "
-                        "base and the build context")
+    complaint = step_complaint(step)
+    if complaint:
+        raise doc.error(key_path, f"{complaint} (steps build on the generated base, from the build context's "
+                        "payload/ and payload.tar)")

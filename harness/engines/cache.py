@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,31 @@ class CachedEngine:
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("HARNESS_ENGINE_CACHE") or DEFAULT_ROOT)
+    """The cache, refused when another user could write into it: root runs the dockerd it holds."""
+    root = Path(os.environ.get("HARNESS_ENGINE_CACHE") or DEFAULT_ROOT)
+    check_private(root)
+    return root
 
 
-def engine_dir(source: str, version: str) -> Path:
-    return cache_root() / (version if source == "debian" else f"{version}-{source}")
+def check_private(path: Path) -> None:
+    """Refuse a directory (or its parent, before it exists) that a user other than us can change."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None:
+        return
+    info = existing.stat()
+    shared = info.st_mode & 0o022 and not (existing != path and info.st_mode & stat.S_ISVTX)  # /tmp: sticky
+    if info.st_uid not in (0, os.geteuid()) or shared:
+        raise EnvironmentNotAble(f"the engine cache {existing} can be changed by other users (owner uid "
+                                 f"{info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}): the binaries in it run as "
+                                 f"root; `chown root {existing} && chmod go-w {existing}`, or point "
+                                 f"HARNESS_ENGINE_CACHE at a directory only you can write")
+
+
+def engine_dir(source: str, version: str, sha256: str | None = None) -> Path:
+    """A static engine's directory carries its tarball's sha256: two pins of one version never share one."""
+    if source == "debian":
+        return cache_root() / version
+    return cache_root() / (f"{version}-{source}-{sha256[:16]}" if sha256 else f"{version}-{source}")
 
 
 def read_record(directory: Path) -> dict[str, Any] | None:
@@ -55,7 +76,8 @@ def install(target: Path, fill: Callable[[Path], dict[str, Any]]) -> dict[str, A
     """Run `fill(staging)` (it extracts files and returns the record), then rename staging to `target` at once."""
     staging = target.parent / f".staging-{target.name}-{secrets.token_hex(4)}"
     try:
-        staging.mkdir(parents=True)
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging.mkdir(mode=0o700)  # what is verified here cannot be swapped by anyone else before it is used
     except PermissionError:
         raise EnvironmentNotAble(f"cannot write the engine cache {target.parent}: run as root, or point "
                                  f"HARNESS_ENGINE_CACHE at a directory you can write") from None
@@ -64,6 +86,7 @@ def install(target: Path, fill: Callable[[Path], dict[str, Any]]) -> dict[str, A
         (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
         if target.exists():  # an earlier, incomplete engine (no record): replace it
             shutil.rmtree(target)
+        staging.chmod(0o755)
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

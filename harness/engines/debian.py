@@ -9,6 +9,8 @@ Nothing is installed: the system's dpkg database is never written.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 from harness.config import Engine
 from harness.engines.binaries import EngineBinaries
-from harness.engines.cache import cache_root, engine_dir, file_sha256, install, read_record
+from harness.engines.cache import cache_root, engine_dir, install, read_record
 from harness.engines.packages import choose_suite, parse_packages
 from harness.engines.runc import runc_choice
 from harness.errors import EnvironmentNotAble
@@ -89,20 +91,39 @@ def _update(state: Path) -> None:
 
 
 def _unpack(state: Path, pins: dict[str, str], staging: Path) -> dict[str, Any]:
+    """apt downloads as its unprivileged `_apt` user into a folder of its own; each .deb is then copied into the
+    root-only staging directory, hashed as it is copied (the hash recorded is of the very bytes extracted), and
+    only that copy is unpacked: nothing `_apt` can still touch reaches `dpkg-deb -x`."""
     downloads = staging.parent / f"{staging.name}.debs"
-    downloads.mkdir()
+    downloads.mkdir(mode=0o700)
+    verified = staging / ".debs"
+    verified.mkdir(mode=0o700)
     try:
         _chown_to_apt(downloads)
         _apt(state, "apt-get", "-q", "download", *(f"{name}={pin}" for name, pin in sorted(pins.items())),
              cwd=downloads, what=f"download the engine's packages from {ARCHIVE} (offline?)")
         packages = []
         for deb in sorted(downloads.glob("*.deb")):
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)], check=True, capture_output=True)
             name = deb.name.split("_", 1)[0]
-            packages.append({"name": name, "version": pins[name], "sha256": file_sha256(deb)})
+            copy = verified / deb.name
+            packages.append({"name": name, "version": pins[name], "sha256": _copy_hashed(deb, copy)})
+        for deb in sorted(verified.glob("*.deb")):
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)], check=True, capture_output=True)
     finally:
         shutil.rmtree(downloads, ignore_errors=True)
+        shutil.rmtree(verified, ignore_errors=True)
     return {"packages": packages}
+
+
+def _copy_hashed(source: Path, target: Path) -> str:
+    """Copy `source` (never following a link) to `target`, owner-only; return the sha256 of the bytes copied."""
+    digest = hashlib.sha256()
+    with os.fdopen(os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as given, \
+            os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), "wb") as out:
+        for block in iter(lambda: given.read(1 << 20), b""):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
 
 
 def _apt(state: Path, *command: str, check: bool = True, cwd: Path | None = None,
@@ -113,13 +134,23 @@ def _apt(state: Path, *command: str, check: bool = True, cwd: Path | None = None
                "-oDir::State::status=/dev/null"]
     argv = [command[0], *options, *command[1:]] if command[0] == "apt-get" else list(command)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=APT_TIMEOUT_S)
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=APT_TIMEOUT_S,
+                              env=apt_environment(state))
     except FileNotFoundError:
         raise EnvironmentNotAble(f"{command[0]} not found: Debian engines are fetched with apt; on other "
                                  f"systems use `source: static` with an official tarball") from None
     if check and done.returncode != 0:
         raise EnvironmentNotAble(f"could not {what} (`{' '.join(command)}` failed): {done.stderr.strip()[-400:]}")
     return done
+
+
+def apt_environment(state: Path) -> dict[str, str]:
+    """APT_CONFIG is read before anything else: ours points Dir::Etc::parts at an empty folder and Dir::Etc::main
+    at nothing, so the system's /etc/apt/apt.conf(.d) — proxies, hooks, Pre-Invoke commands — never apply."""
+    (state / "etc/apt.conf.d").mkdir(parents=True, exist_ok=True)
+    config = state / "etc/apt.conf"
+    config.write_text(f'Dir::Etc::parts "{state / "etc/apt.conf.d"}";\nDir::Etc::main "/dev/null";\n')
+    return {**os.environ, "APT_CONFIG": str(config)}
 
 
 def _chown_to_apt(directory: Path) -> None:

@@ -209,10 +209,20 @@ def check_machine(scenario: Scenario) -> None:
                                  f"(Debian/Ubuntu) or set engine.dockerd in {scenario.file}")
 
 
+#: Where a private daemon's (and its containerd's) registry traffic goes: port 0 can never be listened on, so every
+#: pull — a missing FROM image, a `# syntax=` frontend, a stage BuildKit resolves — fails at once with "connection
+#: refused", offline, instead of reaching a registry. Builds also run with network none (harness.builders).
+UNREACHABLE_PROXY = "http://127.0.0.1:0"
+
+
 def daemon_environment(engine: EngineBinaries) -> dict[str, str]:
-    """dockerd finds containerd, the shims, runc and docker-init on PATH: the engine's own come first."""
+    """A private dockerd's whole environment: PATH (the engine's own binaries first: containerd, the shims, runc,
+    docker-init) and a proxy that reaches nothing. Nothing of the caller's environment is passed on: root's
+    proxy settings (perhaps with a password) and registry credentials are not the benchmark's business."""
     prefix = [str(p) for p in engine.path_prefix]
-    return {**os.environ, "PATH": os.pathsep.join([*prefix, os.environ.get("PATH", os.defpath)])}
+    proxies = {name: UNREACHABLE_PROXY for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+    return {"PATH": os.pathsep.join([*prefix, os.environ.get("PATH", os.defpath)]), **proxies,
+            "NO_PROXY": "", "no_proxy": ""}
 
 
 def check_engine(scenario: Scenario, engine: EngineBinaries) -> None:

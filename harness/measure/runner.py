@@ -302,10 +302,12 @@ class Runner:
             imports[workload.name] = self.parts.daemon.import_base(host, workload)
             record.base_imports.append({"workload": workload.name, "round": round_number,
                                         "seconds": round(imports[workload.name], 3)})
-            context = write_context(workload, self.run.path / "contexts")
+            context = write_context(workload, self.work_dir / "contexts" / self.run.run_id,
+                                    skip=(self.run.path.parent, self.work_dir))  # private: never published
             if workload.user_build:
+                published = user_build_record(workload, context, self.run.path / "contexts")
                 self.manifest.workloads[workload.name] = dataclasses.replace(
-                    self.manifest.workloads[workload.name], **user_build_record(workload, context))
+                    self.manifest.workloads[workload.name], **published)
             prepared[workload.name] = PreparedWorkload(workload, base_tag(workload), build_tag(workload), context,
                                                        imports[workload.name], build_args(workload))
         self.prepared[scenario.name] = prepared

@@ -5,27 +5,31 @@ size is the workload's main knob. It is streamed as a tar straight into `docker 
 tree on disk), with fixed owners and mtimes so the same workload always yields the same image. Generation streams
 too (harness.measure.tarstream): a million-file base or context never sits in memory. A base image is tagged by the base's
 own fingerprint, so workloads (and sweep cells) that share a base import it once per daemon.
-A user build's context is the user's directory (and Dockerfile) tarred once per run, its sha256 recorded.
+A user build's context is what docker would send of the user's directory (and their Dockerfile), tarred once per
+run into private working space; its sha256 and file list are recorded, the tar published only on request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
-import stat
+import shutil
 import subprocess
 import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import docker
 
 from harness.config import BaseTree, Payload, UserBuild, Workload
-from harness.errors import EnvironmentNotAble, InputError
+from harness.config.contexts import ContextEntry, identity_of, open_member, walk_context
+from harness.config.dockerfiles import MAX_DOCKERFILE_BYTES, check_dockerfile_text
+from harness.errors import EnvironmentNotAble
 from harness.measure.tarstream import ChunkSink, HashingFile, TarWriter, entry
 
 BUSYBOX = Path("/bin/busybox")
@@ -124,36 +128,44 @@ def import_base(api: docker.APIClient, workload: Workload) -> float:
     return time.perf_counter() - began
 
 
-def write_context(workload: Workload, directory: Path) -> Path:
-    """Write the build context as one tar and return its path; its sha256 is kept beside it (`context_sha256`).
+def write_context(workload: Workload, directory: Path, skip: tuple[Path, ...] = ()) -> Path:
+    """Write the build context as one tar (mode 0600) and return its path; its sha256 is kept beside it
+    (`context_sha256`), and for a user build the list of what it holds (`user_build_record` publishes that list).
 
-    A generated context holds the Dockerfile, payload/ and payload.tar; a user build's holds their context
-    directory with their Dockerfile as `Dockerfile`. Building from a ready tar keeps the harness's own work between
+    A generated context holds the Dockerfile, payload/ and payload.tar; a user build's holds what docker would send
+    of their context directory (`skip`: directories left out, e.g. the results and work directories) with their
+    Dockerfile as `Dockerfile`. `directory` is private working space, not the published run directory: a context
+    may hold what its owner never meant to publish. Building from a ready tar keeps the harness's own work between
     builds to a file read. The name carries the workload's fingerprint and the file appears whole (written aside,
     then renamed), so every scenario of a run, and a resumed run, reuses it instead of writing it again.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / f"{workload.name}-{workload.fingerprint()}.context.tar"
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
+    listing = _listing_path(partial)
     try:
-        digest = _write_context_tar(workload, partial)
+        digest = _write_context_tar(workload, partial, skip, listing)
     except BaseException:
         partial.unlink(missing_ok=True)
+        listing.unlink(missing_ok=True)
         raise
     _digest_path(path).write_text(digest + "\n")
+    if workload.user_build:
+        listing.replace(_listing_path(path))
     partial.replace(path)
     return path
 
 
-def _write_context_tar(workload: Workload, path: Path) -> str:
-    """Write the context tar to `path`; return its sha256."""
-    with path.open("wb") as out:
+def _write_context_tar(workload: Workload, path: Path, skip: tuple[Path, ...], listing: Path) -> str:
+    """Write the context tar to `path`, readable by its owner only; return its sha256."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600), "wb") as out:
         hashing = HashingFile(out)
         archive = TarWriter(hashing)
         if workload.user_build:
-            _user_context(archive, workload.user_build)
+            with listing.open("w") as names:
+                _user_context(archive, workload.user_build, skip, names)
         else:
             _generated_context(archive, workload, path.with_suffix(".payload.partial"))
         archive.finish()
@@ -165,15 +177,33 @@ def context_sha256(context_tar: Path) -> str:
     return _digest_path(context_tar).read_text().strip()
 
 
-def user_build_record(workload: Workload, context_tar: Path) -> dict[str, Any]:
-    """What the manifest keeps about a user build: where its inputs were, and the digest of what was built."""
-    assert workload.user_build is not None
-    return {"dockerfile": str(workload.user_build.dockerfile), "context": str(workload.user_build.context),
-            "context_sha256": context_sha256(context_tar)}
+def user_build_record(workload: Workload, context_tar: Path, published: Path) -> dict[str, Any]:
+    """What the manifest keeps about a user build: where its inputs were, the digest of what was built and the
+    list of what the context held, copied to `published` (the run's contexts/). The tar itself is published only
+    when the workload asks (`publish_context: true`), readable by its owner alone."""
+    build = workload.user_build
+    assert build is not None
+    published.mkdir(parents=True, exist_ok=True)
+    listing = published / _listing_path(context_tar).name
+    shutil.copyfile(_listing_path(context_tar), listing)
+    record = {"dockerfile": str(build.dockerfile), "context": str(build.context),
+              "context_sha256": context_sha256(context_tar), "context_files": f"{published.name}/{listing.name}"}
+    if build.publish_context:
+        copy = published / context_tar.name
+        with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600), "wb") as out, \
+                context_tar.open("rb") as source:
+            shutil.copyfileobj(source, out)
+        os.chmod(copy, 0o600)
+        record["context_tar"] = f"{published.name}/{copy.name}"
+    return record
 
 
 def _digest_path(context_tar: Path) -> Path:
     return context_tar.with_name(context_tar.name + ".sha256")
+
+
+def _listing_path(context_tar: Path) -> Path:
+    return context_tar.with_name(context_tar.name + ".files.jsonl")
 
 
 def _generated_context(archive: TarWriter, workload: Workload, payload_tar: Path) -> None:
@@ -214,44 +244,33 @@ def _write_payload_tar(out: Any, payload: Payload) -> None:
     archive.finish()
 
 
-def _user_context(archive: TarWriter, build: UserBuild) -> None:
-    """The user's Dockerfile as `Dockerfile`, then their context directory in name order (its own top-level
-    Dockerfile left out: the given one replaces it). Modes are kept; owners and mtimes fixed, for a stable digest."""
-    dockerfile = build.dockerfile.read_bytes()
+def _user_context(archive: TarWriter, build: UserBuild, skip: tuple[Path, ...], listing: TextIO) -> None:
+    """The user's Dockerfile as `Dockerfile`, then what docker would send of their context directory (walked by
+    harness.config.contexts: `.dockerignore` applied, links never followed, bounded). The Dockerfile is checked
+    again as it is sent: it may have changed since validate. Modes are kept; owners and mtimes fixed, for a stable
+    digest. Every member is listed in `listing` (JSON lines), the record published in place of the tar."""
+    dockerfile = build.dockerfile.read_bytes()[:MAX_DOCKERFILE_BYTES + 1]
+    check_dockerfile_text(build.dockerfile, dockerfile)
     archive.add(entry("Dockerfile", size=len(dockerfile)), dockerfile)
-    for path, name in _context_paths(build.context):
-        if name != "Dockerfile":
-            _add_path(archive, path, name)
+    _list(listing, "Dockerfile", "file", 0o644, len(dockerfile))
+    identities = tuple(i for i in map(identity_of, skip) if i is not None)
+    for member, directory_fd in walk_context(build.context, identities):
+        _add_member(archive, build.context, member, directory_fd)
+        _list(listing, member.name, member.kind, member.mode, member.size)
 
 
-def _context_paths(root: Path, prefix: str = "") -> Iterator[tuple[Path, str]]:
-    """(path, name in the tar) under `root`, sorted by name, depth first; symlinks are entries, never followed."""
-    for child in sorted(os.listdir(root)):
-        path, name = root / child, f"{prefix}{child}"
-        yield path, name
-        if stat.S_ISDIR(path.lstat().st_mode):
-            yield from _context_paths(path, name + "/")
-
-
-def _add_path(archive: TarWriter, path: Path, name: str) -> None:
-    info = path.lstat()
-    mode = stat.S_IMODE(info.st_mode)
-    if stat.S_ISDIR(info.st_mode):
-        archive.add(entry(name, tarfile.DIRTYPE, mode=mode))
-    elif stat.S_ISLNK(info.st_mode):
-        archive.add(entry(name, tarfile.SYMTYPE, mode=mode, linkname=os.readlink(path)))
-    elif stat.S_ISREG(info.st_mode):
-        with path.open("rb") as source:
-            archive.add_from(entry(name, size=info.st_size, mode=mode), source)
+def _add_member(archive: TarWriter, context: Path, member: ContextEntry, directory_fd: int) -> None:
+    if member.kind == "dir":
+        archive.add(entry(member.name, tarfile.DIRTYPE, mode=member.mode))
+    elif member.kind == "symlink":
+        archive.add(entry(member.name, tarfile.SYMTYPE, mode=member.mode, linkname=member.linkname))
     else:
-        raise InputError(f"{path}: the build context may hold files, directories and symlinks only, not a "
-                         f"{_kind_of(info.st_mode)}: move it out of the context directory")
+        with os.fdopen(open_member(context, member, directory_fd), "rb") as source:
+            archive.add_from(entry(member.name, size=member.size, mode=member.mode), source)
 
 
-def _kind_of(mode: int) -> str:
-    kinds = ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISBLK, "block device"),
-             (stat.S_ISCHR, "character device"))
-    return next((name for test, name in kinds if test(mode)), "special file")
+def _list(listing: TextIO, name: str, kind: str, mode: int, size: int) -> None:
+    listing.write(json.dumps({"name": name, "kind": kind, "mode": f"{mode:04o}", "size": size}) + "\n")
 
 
 def _applets(busybox: Path) -> list[str]:

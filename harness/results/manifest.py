@@ -126,6 +126,8 @@ class WorkloadRecord:
     dockerfile: str | None = optional()
     context: str | None = optional()
     context_sha256: str | None = optional()
+    context_files: str | None = optional()  # the published list of what the context held (contexts/…files.jsonl)
+    context_tar: str | None = optional()  # the context tar itself, only with `publish_context: true`
     extra: dict[str, Any] = field(default_factory=dict)
 
 

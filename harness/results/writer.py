@@ -25,6 +25,7 @@ from harness import SCHEMA_VERSION, __version__
 from harness.config import Matrix, Workload
 from harness.errors import InputError, ResultsWriteError
 from harness.results.manifest import Manifest, MatrixRecord, RepetitionsRecord, ScenarioRecord, WorkloadRecord
+from harness.results.masking import mask_credentials, mask_text
 
 SAMPLES = "samples.jsonl"
 MANIFEST = "manifest.json"
@@ -115,7 +116,7 @@ class RunDirectory:
         temporary = self.path / f".{MANIFEST}.tmp"
         try:
             with temporary.open("w", encoding="utf-8") as handle:
-                handle.write(json.dumps(manifest.to_json(), indent=2, sort_keys=False) + "\n")
+                handle.write(json.dumps(mask_credentials(manifest.to_json()), indent=2, sort_keys=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.replace(self.path / MANIFEST)
@@ -127,7 +128,7 @@ class RunDirectory:
     def append_samples(self, samples: Iterable[Sample]) -> None:
         """Append one build's lines in one write; if the disk refuses, cut the file back to what it held, so no
         torn build is left behind, and raise ResultsWriteError."""
-        text = "".join(json.dumps(asdict(sample), sort_keys=True) + "\n" for sample in samples)
+        text = "".join(json.dumps(mask_credentials(asdict(sample)), sort_keys=True) + "\n" for sample in samples)
         path = self.path / SAMPLES
         with path.open("ab", buffering=0) as handle:  # unbuffered: one write(2), nothing left to flush
             size = handle.tell()
@@ -164,7 +165,9 @@ class RunDirectory:
             relative = source.resolve().relative_to(matrix.file.resolve().parent)
             target = inputs / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+            target.write_text(mask_text(source.read_text(encoding="utf-8", errors="surrogateescape")),
+                              encoding="utf-8", errors="surrogateescape")
+            shutil.copystat(source, target)
 
 
 def whole_builds(records: Iterable[Record]) -> list[Record]:

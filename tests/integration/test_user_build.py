@@ -105,8 +105,10 @@ def test_a_run_measures_a_user_build_and_records_its_context_digest(harness: Har
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
     assert outcome.exit_code == 0, run.read_manifest().scenarios
     record = run.read_manifest().workloads["mine"]
-    context = next((run.path / "contexts").glob("mine-*.context.tar"))
+    context = next((harness.work / "contexts" / run.run_id).glob("mine-*.context.tar"))
     assert record.context_sha256 == hashlib.sha256(context.read_bytes()).hexdigest()
+    assert [p.name for p in (run.path / "contexts").iterdir()] == [f"{context.name}.files.jsonl"], \
+        "only the list of what the context held is published, not the tar"
     assert record.dockerfile.endswith("Dockerfile.bench") and record.context.endswith("project/src")
     steps = [s for s in samples_of(run.path) if s["kind"] == "step"]
     assert len(steps) == 2 * 6 and all(s["ok"] for s in steps)

@@ -268,12 +268,12 @@ MISTAKES = {
     "a FROM that would pull": (
         {**entry("  - name: u\n    dockerfile: app/Dockerfile\n    context: app\n"),
          "app/Dockerfile": "ARG HARNESS_BASE\nFROM $HARNESS_BASE AS one\nRUN true\nFROM alpine:3.20\n"},
-        "Dockerfile", "FROM alpine:3.20: the harness's private daemons cannot pull images", 4),
+        "Dockerfile", "FROM alpine:3.20: the harness's private daemons never pull images", 4),
     "a COPY --from that would pull": (
         {**entry("  - name: u\n    dockerfile: app/Dockerfile\n    context: app\n"),
          "app/Dockerfile": "ARG HARNESS_BASE\nFROM $HARNESS_BASE AS one\nFROM scratch\nCOPY --from=one /a /a\n"
                            "COPY --from=0 /b /b\nCOPY --from=busybox:1.36 /bin/sh /sh\n"},
-        "Dockerfile", "--from=busybox:1.36: the harness's private daemons cannot pull images", 6),
+        "Dockerfile", "COPY --from would pull busybox:1.36 from a registry", 6),
     "the base without its ARG": ({**entry("  - name: u\n    dockerfile: app/Dockerfile\n    context: app\n"),
                                   "app/Dockerfile": "FROM ${HARNESS_BASE}\n"}, "Dockerfile",
                                  "needs `ARG HARNESS_BASE` before the first FROM", 1),

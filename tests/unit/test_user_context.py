@@ -72,9 +72,10 @@ def test_the_build_gets_its_base_as_a_build_arg_and_the_manifest_its_inputs(proj
     assert build_args(workload) == {"HARNESS_BASE": base_tag(workload)}
     assert build_args(Workload("gen", "", BaseTree(), Payload(), ("RUN true",))) is None
     path = write_context(workload, project / "contexts")
-    assert user_build_record(workload, path) == {
+    assert user_build_record(workload, path, project / "published" / "contexts") == {
         "dockerfile": str(project / "build" / "Dockerfile.bench"), "context": str(project / "src"),
-        "context_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        "context_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "context_files": f"contexts/{path.name}.files.jsonl"}
 
 
 def test_a_special_file_in_the_context_is_refused_with_its_path(project: Path) -> None:
