@@ -76,6 +76,10 @@ def process_start(pid: int) -> int | None:
     return int(text.rsplit(")", 1)[1].split()[19])
 
 
+#: The ledger object of each ledger file this process writes (Ledger.for_this_process).
+_OPEN: dict[Path, Ledger] = {}
+
+
 class Ledger:
     """The entries of one harness process; each write replaces the file atomically."""
 
@@ -86,8 +90,11 @@ class Ledger:
 
     @classmethod
     def for_this_process(cls) -> Ledger:
+        """The one ledger of this process: every host and the runner add to the same entries (two objects on one
+        file would each overwrite what the other recorded)."""
         pid, started = os.getpid(), process_start(os.getpid())
-        return cls(private_state_dir() / f"run-{pid}-{started}.json", pid, started)
+        path = private_state_dir() / f"run-{pid}-{started}.json"
+        return _OPEN.setdefault(path, cls(path, pid, started))
 
     @classmethod
     def read(cls, path: Path) -> Ledger:

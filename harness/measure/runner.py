@@ -31,6 +31,8 @@ from harness.builders.timing import CONNECTION_ERRORS, BuildTiming
 from harness.config import Matrix, Scenario, with_control
 from harness.errors import EnvironmentNotAble, HarnessError, InputError, ResultsWriteError, ScenarioSkipped
 from harness.hosts import DockerHost
+from harness.machine.ledger import Ledger
+from harness.machine.workspace import teardown_workspace
 from harness.measure.adaptive import next_adaptive_builds
 from harness.measure.plan import (
     PlannedBuild,
@@ -302,7 +304,7 @@ class Runner:
             imports[workload.name] = self.parts.daemon.import_base(host, workload)
             record.base_imports.append({"workload": workload.name, "round": round_number,
                                         "seconds": round(imports[workload.name], 3)})
-            context = write_context(workload, self.work_dir / "contexts" / self.run.run_id,
+            context = write_context(workload, self._contexts(),
                                     skip=(self.run.path.parent, self.work_dir))  # private: never published
             if workload.user_build:
                 published = user_build_record(workload, context, self.run.path / "contexts")
@@ -418,7 +420,18 @@ class Runner:
         for name in list(self.hosts):
             self._close_host(name)
 
+    def _contexts(self) -> Path:
+        """The run's private build contexts (they may hold what their owner never meant to publish): in the work
+        directory, recorded in the ledger so that `harness cleanup` removes them after a kill."""
+        directory = self.work_dir / f"contexts-{self.run.run_id}"
+        if not directory.exists():
+            Ledger.for_this_process().record(kind="workspace", path=str(directory.resolve()))
+        return directory
+
     def _finish(self, interrupted: bool) -> None:
+        directory = self.work_dir / f"contexts-{self.run.run_id}"
+        if directory.exists():
+            teardown_workspace(directory.resolve(), None, Ledger.for_this_process())
         self.manifest.ended_at = utc_now()
         self.manifest.status = "interrupted" if interrupted else "complete"
         self._save()

@@ -129,6 +129,13 @@ class Rig:
         return self.runner().execute()
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The runner records its private contexts in this process's ledger: keep it out of the machine's state."""
+    monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
 @pytest.fixture
 def setup(matrix_dir: Path) -> Callable[[str], Rig]:
     """Make a run directory for `matrix_text` and a rig whose hosts, daemons and builds are fakes."""
@@ -392,3 +399,22 @@ def test_every_host_type_and_builder_the_configuration_accepts_has_a_backend_in_
     assert set(host_backends) == set(HOST_TYPES)
     assert set(builder_backends) == set(BUILDERS)
     assert Collaborators().hosts is host_for and Collaborators().builders is builder_for
+
+
+def test_the_private_contexts_are_in_the_ledger_while_the_run_lasts_and_gone_after(setup, private_state: Path) -> None:
+    """A kill leaves them to `harness cleanup` (the ledger names them); a finished run removes them itself."""
+    rig = setup(MATRIX)
+    seen: list[list[dict]] = []
+    original = rig.run.write_manifest
+
+    def watch(manifest) -> None:  # every manifest save happens mid-run, while the contexts exist
+        seen.extend(json.loads(p.read_text())["entries"] for p in private_state.glob("run-*.json"))
+        original(manifest)
+
+    rig.run.write_manifest = watch
+    rig.execute()
+    recorded = [e["path"] for entries in seen for e in entries if e["kind"] == "workspace"]
+    assert any(Path(path).name.startswith("contexts-") for path in recorded), recorded
+    work = rig.run.path.parent.parent / "work"
+    assert not list(work.glob("contexts-*")) and not list(private_state.glob("run-*.json"))
+
