@@ -136,7 +136,7 @@ def test_a_static_tarball_is_checked_then_unpacked_and_its_dockerd_builds(
                              env=env, cwd=harness.root, timeout=300)
     assert refused.returncode == 3, refused.stderr
     assert f"has sha256 {digest}, not the {wrong}" in refused.stderr and "Traceback" not in refused.stderr
-    assert not (cache / "28.5.2-static").exists()
+    assert not list(cache.glob("28.5.2-static*")), "a tarball that failed its check is not kept"
 
     matrix = matrix_with(harness.root, ["local-static28"], SMALL, ONE_BUILD, own=scenario(digest))
     result = subprocess.run(harness.command("run", str(matrix)), capture_output=True, text=True, env=env,
@@ -147,7 +147,7 @@ def test_a_static_tarball_is_checked_then_unpacked_and_its_dockerd_builds(
     engine = record["engine"]
     assert engine["source"] == "static" and engine["version"].startswith("28.5.2")
     assert engine["packages"] == [{"name": "docker-28.5.2.tgz", "version": "28.5.2", "sha256": digest}]
-    assert engine["dockerd"] == str(cache / "28.5.2-static" / "docker" / "dockerd")
+    assert engine["dockerd"] == str(cache / f"28.5.2-static-{digest[:16]}" / "docker" / "dockerd"), "keyed by sha256"
 
 
 def test_a_pinned_version_the_daemon_does_not_report_fails_and_an_old_engine_skips_the_containerd_store(

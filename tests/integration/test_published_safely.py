@@ -55,9 +55,9 @@ def test_a_dockerfile_changed_to_pull_after_validate_fails_naming_the_rule(harne
     began = time.monotonic()
     outcome = Runner(matrix, run, Quiet(), harness.work).execute()
     seconds = time.monotonic() - began
-    record = run.read_manifest()["scenarios"][SCENARIO]
-    assert outcome.exit_code == 1 and record["status"] == "failed", record
-    assert "FROM alpine: the harness's private daemons never pull images" in record["reason"], record["reason"]
+    record = run.read_manifest().scenarios[SCENARIO]
+    assert outcome.exit_code == 1 and record.status == "failed", record
+    assert "FROM alpine: the harness's private daemons never pull images" in record.reason, record.reason
     daemon_log = (run.logs / f"{SCENARIO}.dockerd.log").read_text()
     assert "alpine" not in daemon_log and "pull" not in daemon_log.lower(), daemon_log[-2000:]
     print(f"refused in {seconds:.1f} s (daemon start and base import included)")
