@@ -14,7 +14,7 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-unit test-vm test-campaign lint venv check-citation
+.PHONY: run test test-slow test-unit test-vm test-campaign lint venv check-citation
 
 # The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
 run:
@@ -22,10 +22,17 @@ run:
 	$(MAKE) --no-print-directory venv
 	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 
+# Everything but the two slow end-to-end proofs (the emulated VM, the Ansible campaign): those are `make test-slow`,
+# which CI runs after this.
 test:
 	scripts/ensure-packages $(TEST_PACKAGES)
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -m "not vm and not campaign"
+
+test-slow:
+	scripts/ensure-packages $(TEST_PACKAGES)
+	$(MAKE) --no-print-directory venv
+	$(VENV)/bin/python -m pytest -m "vm or campaign"
 
 # The house rules: ruff's checks (pyproject.toml) and the import floors (lint-imports: no loops, no upward imports).
 lint: $(VENV)/.installed

@@ -26,7 +26,7 @@ from harness.machine.processes import processes_referencing
 from tests.campaign.loopback import GHOST, loopback_campaign
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.campaign]
 
 
 def dpkg_list() -> str:
