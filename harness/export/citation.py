@@ -8,9 +8,12 @@ containerd, runc, docker CLI, buildx). Everything comes from manifest.json; noth
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from harness.analysis.summary import Summary
+from harness.export.document import printable
+from harness.export.markdown import literal, prose
 from harness.results.reader import RunData
 
 #: As in CITATION.cff (tests/unit/test_citation.py keeps the two in step).
@@ -21,13 +24,15 @@ POST = ('Jarek Przygodzki, "A curious case of slow Docker image builds" (2018-08
 #: `harness run` options that describe one invocation, not the measurement (dropped from the recipe, which writes
 #: to the checkout's results/).
 ONE_OFF = ("--resume", "--results", "--work-dir")
+#: A commit as `harness run` records it (`git rev-parse HEAD`, `-dirty` when the tree had changes).
+COMMIT = re.compile(r"[0-9a-f]{7,64}(-dirty)?")
 
 
 def reproduce_lines(run: RunData) -> list[str]:
     """`## Reproduce this run`: the commands from a clean checkout, the inputs' digests to check, the machine."""
     manifest = run.manifest
     commit = str(manifest.get("git_commit") or "")
-    clean = commit.removesuffix("-dirty")
+    clean = commit.removesuffix("-dirty") if COMMIT.fullmatch(commit) else ""  # never a stranger's shell words
     argv = _replayed(manifest.get("command") or [])
     matrix, options = (argv[0], argv[1:]) if argv else ("MATRIX.yaml", [])
     steps = ["git clone REPOSITORY harness && cd harness   # the harness's repository (CITATION.cff)",
@@ -39,11 +44,12 @@ def reproduce_lines(run: RunData) -> list[str]:
                  + "   # installs what is missing, then runs")
     steps.append(".venv/bin/harness report results/NEW_RUN_ID   # NEW_RUN_ID: the `results:` line it prints")
     lines = ["## Reproduce this run", "", "On a Debian or Ubuntu machine with Python ≥ 3.11, as root, from a clean "
-             "checkout of the commit that measured it:", "", "```sh", *steps, "```", ""]
+             "checkout of the commit that measured it:", "", "```sh", *map(printable, steps), "```", ""]
     if commit.endswith("-dirty"):
         lines += ["The run was measured on a working tree with uncommitted changes (`-dirty`), so the commit alone "
                   "does not reproduce it. The inputs it read are copied into the run directory: run "
-                  f"`harness run RUN_DIR/{_get(manifest, 'matrix', 'copy') or 'inputs/matrix.yaml'}` to use exactly "
+                  f"{literal('harness run RUN_DIR/' + str(_get(manifest, 'matrix', 'copy') or 'inputs/matrix.yaml'))} "
+                  "to use exactly "
                   "them.", ""]
     return lines + _input_lines(manifest) + _machine_lines(manifest)
 
@@ -73,10 +79,11 @@ def _input_lines(manifest: dict) -> list[str]:
     matrix = manifest.get("matrix") or {}
     files = matrix.get("files") or {matrix.get("file", "matrix"): matrix.get("sha256", "?")}
     lines = ["Inputs as measured (`sha256sum` them in the checkout; the copies in the run directory match):", "",
-             "| input | sha256 |", "|:--|:--|", *(f"| `{name}` | `{digest}` |" for name, digest in files.items())]
+             "| input | sha256 |", "|:--|:--|",
+             *(f"| {literal(name)} | {literal(digest)} |" for name, digest in files.items())]
     for name, workload in (manifest.get("workloads") or {}).items():
         if isinstance(workload, dict) and workload.get("fingerprint"):
-            lines.append(f"| workload `{name}` (generated; its fingerprint) | `{workload['fingerprint']}` |")
+            lines.append(f"| workload {literal(name)} (generated; its fingerprint) | {literal(workload['fingerprint'])} |")
     return lines + [""]
 
 
@@ -85,8 +92,8 @@ def _machine_lines(manifest: dict) -> list[str]:
     host = manifest.get("host") or {}
     memory = host.get("memory_bytes")
     return ["Machine it ran on (compare ratios, not seconds, on another machine):", "",
-            f"- kernel {host.get('kernel', '?')}, {host.get('os', '?')}",
-            f"- CPU {host.get('cpu_model') or 'model not recorded'}, {host.get('cpus', '?')} cores, "
+            f"- kernel {prose(host.get('kernel', '?'))}, {prose(host.get('os', '?'))}",
+            f"- CPU {prose(host.get('cpu_model') or 'model not recorded')}, {prose(host.get('cpus', '?'))} cores, "
             + (f"{memory / 2**30:.1f} GiB memory" if isinstance(memory, (int, float)) else "memory not recorded"),
             "- per scenario, the software that ran the builds: the table under Citation", ""]
 
@@ -101,10 +108,10 @@ def software_table(manifest: dict) -> list[str]:
         components = {str(c.get("Name", "")).lower(): c.get("Version") for c in version.get("Components") or []
                       if isinstance(c, dict)}
         cli = _builder_fact(facts, "docker_cli_version")
-        cells = [f"`{name}`", version.get("Version") or "?", _get(facts, "engine", "source") or "system",
+        cells = [literal(name), version.get("Version") or "?", _get(facts, "engine", "source") or "system",
                  components.get("containerd") or "not reported", components.get("runc") or "not reported",
                  cli or "not used", _builder_fact(facts, "buildx_version") or ("none" if cli else "not used")]
-        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
+        lines.append("| " + " | ".join(cells[:1] + [prose(cell) for cell in cells[1:]]) + " |")
     return lines
 
 
@@ -123,10 +130,11 @@ def suggested_citation(run: RunData, summary: Summary) -> list[str]:
     sha = _get(manifest, "matrix", "sha256") or "?"
     host = manifest.get("host") or {}
     return ["Suggested citation:", "",
-            f"> {AUTHORS}. *{SOFTWARE}*, version {manifest.get('harness_version', '?')}, git commit `{commit}`. "
-            f"Run `{run.run_id}`, measured {str(manifest.get('started_at', '?'))[:10]} on kernel "
-            f"{host.get('kernel', '?')} ({host.get('cpu_model') or 'CPU model not recorded'}, "
-            f"{host.get('cpus', '?')} cores); matrix sha256 `{sha}`; baseline `{summary.baseline}`. Raw samples: "
+            f"> {AUTHORS}. *{SOFTWARE}*, version {prose(manifest.get('harness_version', '?'))}, git commit "
+            f"{literal(commit)}. Run {literal(run.run_id)}, measured {prose(str(manifest.get('started_at', '?'))[:10])} "
+            f"on kernel {prose(host.get('kernel', '?'))} ({prose(host.get('cpu_model') or 'CPU model not recorded')}, "
+            f"{prose(host.get('cpus', '?'))} cores); matrix sha256 {literal(sha)}; baseline {literal(summary.baseline)}. "
+            "Raw samples: "
             "`samples.jsonl` in the run directory.", "",
             f"The question it measures comes from {POST}.", ""]
 

@@ -3,8 +3,13 @@ records (CSV) and the JSON object. Building it once keeps the five formats sayin
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+#: Unicode's control characters (category Cc): C0, DEL and C1.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,27 @@ class TableDoc:
     caption: str = ""  # what one section's table shows, as the start of a one-sentence caption
     paper_columns: tuple[int, ...] = ()  # the columns a paper's table keeps (LaTeX); the rest go to a second table
     group_columns: tuple[int, ...] = ()  # columns naming a row's group (step, instruction): LaTeX heads the group
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters spelled as escapes (`\\x1b`, `\\n`): a stranger's run may hold them in a
+    step's text, an error or a host fact, and a terminal obeys them, a Markdown table or fence ends at a newline, and
+    so does a LaTeX comment."""
+    return CONTROL.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def printable_doc(doc: TableDoc) -> TableDoc:
+    """`doc` with every display string printable; the payload and CSV records keep their text (JSON and CSV escape
+    it their own way)."""
+    return dataclasses.replace(_printable(doc), payload=doc.payload, csv_records=doc.csv_records)
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, tuple):
+        return tuple(_printable(item) for item in value)
+    if dataclasses.is_dataclass(value):
+        return dataclasses.replace(value, **{item.name: _printable(getattr(value, item.name))
+                                             for item in dataclasses.fields(value)})
+    return value

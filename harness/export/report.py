@@ -20,7 +20,9 @@ from harness.analysis.summary import Summary, summarize
 from harness.errors import InputError
 from harness.export import plots
 from harness.export.citation import reproduce_lines, software_table, suggested_citation
+from harness.export.document import printable
 from harness.export.layout import headline_text, noise_sentence, summary_doc
+from harness.export.markdown import alt, href, literal, prose
 from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step
 from harness.results.reader import TOTAL, RunData, collect_cells, load_run
 
@@ -90,15 +92,15 @@ def report_markdown(run: RunData, summary: Summary, table_md: str, images: dict[
     # the figure that answers the question leads: a sweep's growth curves, else the first ratio plot
     answer = (growth_lines(summary, growth_images or {}) + _headline_lines(summary) if summary.growth
               else _headline_lines(summary) + lead_figure(images))
-    lines = [f"# Build-step benchmark of Docker storage configurations — run {run.run_id}", "",
+    lines = [f"# Build-step benchmark of Docker storage configurations — run {prose(run.run_id)}", "",
              provenance_sentence(manifest, summary.baseline), "", *answer,
              "## Results", "", table_md, "", "## Plots", ""]
     for workload, paths in images.items():
         pngs = [p for p in paths if p.suffix == ".png"]
-        lines += [f"### Workload `{workload}`", ""]
+        lines += [f"### Workload {literal(workload)}", ""]
         for png, caption in zip(pngs, ("Every sample per step and scenario", "Ratio to the baseline")):
-            lines += [f"![{caption}, {workload}]({png.as_posix()})", "",
-                      f"*{caption}* ([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
+            lines += [f"![{caption}, {alt(workload)}]({href(png.as_posix())})", "",
+                      f"*{caption}* ([SVG]({href(png.with_suffix('.svg').as_posix())}))", ""]
     lines += anatomy_lines(summary) + flame_graph_lines(flame_graphs or {}, summary.baseline)
     lines += ["## Methods", "", *methods_lines(summary), *growth_methods(summary),
               *observer_methods(run.manifest, summary), "",
@@ -110,19 +112,19 @@ def lead_figure(images: dict[str, list[Path]]) -> list[str]:
     """The first workload's ratio plot, under the headlines: every step's ratio and interval at a glance."""
     for workload, paths in images.items():
         for png in (p for p in paths if p.suffix == ".png" and p.stem.endswith("-ratios")):
-            return [f"![Ratio to the baseline, {workload}]({png.as_posix()})", "",
-                    f"*Ratio to the baseline per step, workload {workload}* ([SVG]"
-                    f"({png.with_suffix('.svg').as_posix()}))", ""]
+            return [f"![Ratio to the baseline, {alt(workload)}]({href(png.as_posix())})", "",
+                    f"*Ratio to the baseline per step, workload {prose(workload)}* ([SVG]"
+                    f"({href(png.with_suffix('.svg').as_posix())}))", ""]
     return []
 
 
 def provenance_sentence(manifest: dict, baseline: str) -> str:
     """Where and when the numbers come from; a generated example says it is one before anyone quotes it."""
-    where = (f"{manifest.get('started_at', '?')} to {manifest.get('ended_at', '?')} on "
-             f"{_get(manifest, 'host', 'hostname') or 'an unnamed host'}; baseline scenario `{baseline}`; run status "
-             f"{manifest.get('status', 'unknown')}.")
+    where = (f"{prose(manifest.get('started_at', '?'))} to {prose(manifest.get('ended_at', '?'))} on "
+             f"{prose(_get(manifest, 'host', 'hostname') or 'an unnamed host')}; baseline scenario {literal(baseline)}; "
+             f"run status {prose(manifest.get('status', 'unknown'))}.")
     if manifest.get("synthetic"):
-        return f"**Synthetic example, not a measurement** ({manifest['synthetic']}). Dated {where}"
+        return f"**Synthetic example, not a measurement** ({prose(manifest['synthetic'])}). Dated {where}"
     return f"Measured {where}"
 
 
@@ -137,11 +139,11 @@ def growth_lines(summary: Summary, images: dict[str, list[Path]]) -> list[str]:
              "interval (see Methods).", ""]
     for curve, fits in growth_curves(summary.growth).items():
         title = curve_title(curve)
-        lines += [f"### `{title}`", ""]
+        lines += [f"### {literal(title)}", ""]
         for png in (p for p in images.get(title, ()) if p.suffix == ".png"):
-            lines += [f"![Time against {fits[0].param}, {title}]({png.as_posix()})", "",
+            lines += [f"![Time against {fits[0].param}, {alt(title)}]({href(png.as_posix())})", "",
                       f"*Medians with 95% intervals and the fitted lines; hollow: on a floor* "
-                      f"([SVG]({png.with_suffix('.svg').as_posix()}))", ""]
+                      f"([SVG]({href(png.with_suffix('.svg').as_posix())}))", ""]
         shown = [step for step in (TOTAL, steepest_step(fits)) if step is not None]
         lines += [growth_bullet(fit, growth_cost) for fit in sorted((f for f in fits if f.step in shown),
                                                                     key=lambda f: shown.index(f.step))] + [""]
@@ -152,7 +154,7 @@ def growth_bullet(fit, cost) -> str:
     """`- `vfs`, whole build: 0.147 s per 1 000 files_in_base [0.142, 0.155] (linear, 5 sizes, R² 1.000) — note`."""
     where = "whole build" if fit.step == TOTAL else f"step {fit.step} ({fit.instruction or '?'})"
     fitted = f"{fit.model}, {fit.n_points} sizes" + (f", R² {fit.r_squared:.3f}" if fit.r_squared is not None else "")
-    return (f"- `{fit.scenario}`, {where}: {cost(fit) if fit.slope_s_per_1000 is not None else 'no fit'} ({fitted})"
+    return (f"- {literal(fit.scenario)}, {where}: {cost(fit) if fit.slope_s_per_1000 is not None else 'no fit'} ({fitted})"
             + (f" — {fit.note}" if fit.note else ""))
 
 
@@ -182,7 +184,7 @@ def anatomy_lines(summary: Summary) -> list[str]:
             parts[0] += f", of which commit {row.commit_median_s:.2f} s"
         if row.diff_share is not None:
             parts.append(f"{row.diff_share:.0%} of sampled build time diffing")
-        found.append(f"| `{row.workload}` | {row.step} | `{row.scenario}` | {'; '.join(parts)} |")
+        found.append(f"| {literal(row.workload)} | {row.step} | {literal(row.scenario)} | {'; '.join(parts)} |")
     if not found:
         return []
     return ["## Step anatomy", "", "Medians over the measured repetitions; commit from the daemon's container "
@@ -198,8 +200,9 @@ def flame_graph_lines(flame_graphs: dict[str, str], baseline: str) -> list[str]:
     return ["## Flame graphs", "", "dockerd's goroutines doing build work, sampled during the measured builds, one "
             "column per step at the root (red: naive differ, green: native overlay diff, orange: tar, blue: container "
             "start). Open an SVG for the frame names.", "",
-            "| " + " | ".join(f"`{name}`" for name in names) + " |", "|" + ":--|" * len(names),
-            "| " + " | ".join(f"[![{name}]({flame_graphs[name]})]({flame_graphs[name]})" for name in names) + " |",
+            "| " + " | ".join(literal(name) for name in names) + " |", "|" + ":--|" * len(names),
+            "| " + " | ".join(f"[![{alt(name)}]({href(flame_graphs[name])})]({href(flame_graphs[name])})" for name in names)
+            + " |",
             ""]
 
 
@@ -238,7 +241,7 @@ def _headline_lines(summary: Summary) -> list[str]:
     """The verdicts a reader quotes, and the δ and A/A check they were judged with, before any table."""
 
     several = len({h.workload for h in summary.headlines}) > 1
-    found = [f"- {headline_text(h, summary.noise, several)}" for h in summary.headlines]
+    found = [f"- {prose(headline_text(h, summary.noise, several))}" for h in summary.headlines]
     return ["## Headlines", "", *found, "", noise_sentence(summary.noise), ""] if found else []
 
 
@@ -324,7 +327,7 @@ def citation_lines(run: RunData, summary: Summary) -> list[str]:
                        + f" --min-effect {summary.noise.min_effect * 100:g}"),
     ]
     width = max(len(name) for name, _ in fields) + 1
-    block = ["```text", *(f"{name + ':':<{width}} {value}" for name, value in fields), "```", ""]
+    block = ["```text", *(f"{name + ':':<{width}} {printable(str(value))}" for name, value in fields), "```", ""]
     return (block + scenario_table(manifest) + ["", "Software per scenario:", "", *software_table(manifest), ""]
             + suggested_citation(run, summary))
 
@@ -351,11 +354,12 @@ def scenario_table(manifest: dict) -> list[str]:
              "|:--|:--|:--|:--|:--|:--|:--|:--|--:|"]
     for name, facts in (manifest.get("scenarios") or {}).items():
         facts = facts if isinstance(facts, dict) else {}
-        status = facts.get("status", "?") + (f" ({facts['reason']})" if facts.get("reason") else "")
+        status = str(facts.get("status", "?")) + (f" ({facts['reason']})" if facts.get("reason") else "")
         start = facts.get("daemon_start_s")
-        cells = [f"`{name}`", status, facts.get("host_type", "?"), facts.get("storage_driver", "?"),
-                 str(_get(facts, "docker_version", "Version") or "?"), facts.get("kernel", "?"),
-                 _pairs(facts.get("overlay_parameters")) or "—", _pairs(facts.get("driver_status")) or "—",
+        knobs, driver = _pairs(facts.get("overlay_parameters")), _pairs(facts.get("driver_status"))
+        cells = [literal(name), *map(prose, (status, facts.get("host_type", "?"), facts.get("storage_driver", "?"),
+                                             _get(facts, "docker_version", "Version") or "?", facts.get("kernel", "?"))),
+                 literal(knobs) if knobs else "—", literal(driver) if driver else "—",
                  f"{start:.2f} s" if isinstance(start, (int, float)) else "?"]
-        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return lines

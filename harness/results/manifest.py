@@ -16,6 +16,7 @@ agree field by field.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -288,7 +289,13 @@ def _default(item: dataclasses.Field) -> Any:
     return item.default
 
 
-def _load(cls: type, raw: object, where: str) -> Any:
+def check_present(raw: dict[str, Any], where: str) -> None:
+    """Check the type of every key a migrated manifest holds, without requiring the others: readers of a run also
+    take the partial manifests of hand-made runs, but never a value of the wrong type."""
+    _load(Manifest, raw, where, partial=True)
+
+
+def _load(cls: type, raw: object, where: str, partial: bool = False) -> Any:
     if not isinstance(raw, dict):
         raise InputError(f"{where} must be a JSON object; was the manifest edited by hand?")
     hints = typing.get_type_hints(cls)
@@ -298,27 +305,27 @@ def _load(cls: type, raw: object, where: str) -> Any:
         if item.name in OPEN_FIELDS:
             values[item.name] = {k: v for k, v in raw.items() if k not in named}
         elif item.name in raw:
-            values[item.name] = _load_value(hints[item.name], raw[item.name], _at(where, item.name))
-        elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING:
+            values[item.name] = _load_value(hints[item.name], raw[item.name], _at(where, item.name), partial)
+        elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING and not partial:
             raise InputError(f"{where} lacks the key {item.name!r}; was it written by `harness run`?")
-    return cls(**values)
+    return values if partial else cls(**values)
 
 
-def _load_value(hint: Any, value: Any, where: str) -> Any:
+def _load_value(hint: Any, value: Any, where: str, partial: bool = False) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         (inner,) = [arg for arg in args if arg is not type(None)]
-        return _load_value(inner, value, where)
+        return _load_value(inner, value, where, partial)
     if dataclasses.is_dataclass(hint):
-        return _load(hint, value, where)
+        return _load(hint, value, where, partial)
     if origin is list:
         _check(value, list, where)
-        return [_load_value(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_load_value(args[0], v, f"{where}[{i}]", partial) for i, v in enumerate(value)]
     if origin is dict:
         _check(value, dict, where)
-        return {k: _load_value(args[1], v, _at(where, k)) for k, v in value.items()}
+        return {k: _load_value(args[1], v, _at(where, k), partial) for k, v in value.items()}
     _check(value, hint, where)
     return value
 
@@ -333,6 +340,8 @@ def _check(value: Any, expected: Any, where: str) -> None:
     if expected is Any:
         return
     accepted = (int, float) if expected is float else expected
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{where} is {value}, not a finite number; was the manifest edited by hand?")
     if isinstance(value, accepted) and not (isinstance(value, bool) and expected in (int, float)):
         return
     raise InputError(f"{where} is {json_type(type(value))}, not {json_type(expected)}; was the manifest edited "

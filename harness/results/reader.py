@@ -8,15 +8,17 @@ got. Anything else malformed is an `InputError` naming the file and line.
 from __future__ import annotations
 
 import json
+import math
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.config.names import BUILDERS
 from harness.errors import InputError
-from harness.results.manifest import migrate
+from harness.results.manifest import check_present, migrate
 from harness.results.writer import Sample, whole_builds
 
 TOTAL = "total"  # the step of a whole-build cell (kind = "build")
@@ -79,15 +81,74 @@ def _whole_builds_only(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
+    """The migrated manifest as a dict (summaries also read hand-made partial manifests), every key it holds checked
+    against the typed model, and every path it names kept inside the run directory."""
     if not path.is_file():
         return {}
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, ValueError) as error:
         raise InputError(f"{path} is not valid JSON ({error}); restore it from a backup or rerun") from None
     if not isinstance(manifest, dict):
         raise InputError(f"{path} is not a JSON object; it was not written by `harness run`")
-    return migrate(manifest, str(path))
+    manifest = migrate(manifest, str(path))
+    check_present(manifest, str(path))
+    _check_manifest_values(manifest, str(path))
+    return manifest
+
+
+class NotJson(ValueError):
+    """NaN or ±Infinity: not JSON, though Python's parser accepts them; a crafted file would carry them into the
+    statistics."""
+
+
+def _not_json(constant: str) -> float:
+    raise NotJson(f"{constant}, which is not a JSON number")
+
+
+def _check_manifest_values(manifest: dict[str, Any], where: str) -> None:
+    """What the typed model cannot say: counts that must be positive, δ a fraction, names printable, and the files
+    a report links to inside the run directory."""
+    for key, low in (("rounds", 1), ("warmup", 0)):
+        if isinstance(manifest.get(key), int) and manifest[key] < low:
+            raise InputError(f"{where}: {key} is {manifest[key]}, below {low}; was the manifest edited by hand?")
+    effect = manifest.get("min_effect")
+    if effect is not None and not 0 < effect < 1:
+        raise InputError(f"{where}: min_effect is {effect}, not a fraction between 0 and 1; was the manifest edited "
+                         "by hand?")
+    for group in ("scenarios", "workloads"):
+        for name in manifest.get(group) or {}:
+            _check_name(name, f"{where}: {group}")
+    for name, record in (manifest.get("scenarios") or {}).items():
+        for key, path in (record.get("flame_graph") or {}).items():
+            _check_inside(path, f"{where}: scenarios.{name}.flame_graph.{key}")
+    for name, record in (manifest.get("workloads") or {}).items():
+        for key in ("context_files", "context_tar"):
+            _check_inside(record.get(key), f"{where}: workloads.{name}.{key}")
+    _check_inside((manifest.get("matrix") or {}).get("copy"), f"{where}: matrix.copy")
+
+
+def _check_inside(path: object, where: str) -> None:
+    """A path the run records for a reader to open or link must stay inside the run directory."""
+    if path is None:
+        return
+    parts = PurePosixPath(str(path)).parts
+    if not parts or PurePosixPath(str(path)).is_absolute() or ".." in parts or "\\" in str(path):
+        raise InputError(f"{where} is {_shown(path)}, which is not a path inside the run directory; a run written by "
+                         "`harness run` never points outside itself")
+
+
+def _check_name(name: object, where: str) -> None:
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME or any(unicodedata.category(c) == "Cc"
+                                                                            for c in name):
+        raise InputError(f"{where} has the name {_shown(name)}: a name must be 1 to {MAX_NAME} printable characters; "
+                         "`harness run` never writes such a name")
+
+
+def _shown(value: object) -> str:
+    """A stranger's value in a message: escaped and cut short, so it can neither flood nor drive the terminal."""
+    text = ascii(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_schema(schema: object, where: str) -> None:
@@ -106,7 +167,9 @@ def _read_samples(path: Path) -> Iterable[Sample]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_not_json)
+        except NotJson as error:
+            raise InputError(f"{path} line {number} holds {error}; was it written by `harness run`?") from None
         except ValueError:
             if number - 1 == last:  # a run killed mid-write leaves a truncated final line: not a measurement
                 return
@@ -115,31 +178,91 @@ def _read_samples(path: Path) -> Iterable[Sample]:
 
 
 def _parse_sample(record: object, where: str) -> Sample:
+    """One line, each value checked as schemas/samples.schema.json types it (tests/unit/test_strangers_runs.py holds
+    the two to each other); keys the schema requires but a hand-made sample may lack take their old defaults."""
     if not isinstance(record, dict):
         raise InputError(f"{where} is not a JSON object; samples.jsonl holds one sample object per line")
     _check_schema(record.get("schema"), where)
-    try:
-        kind = str(record["kind"])
-        step = record.get("step") if kind == "step" else None
-        return Sample(
-            run_id=str(record.get("run_id", "")), ended_at=str(record.get("ended_at", "")),
-            schema=int(record.get("schema", SCHEMA_VERSION)), scenario=str(record["scenario"]),
-            workload=str(record["workload"]), rep=int(record["rep"]),
-            warmup=bool(record["warmup"]), kind=kind, step=None if step is None else int(step),
-            instruction=record.get("instruction"), text=record.get("text"), seconds=float(record["seconds"]),
-            ok=bool(record["ok"]), error=record.get("error"), round=int(record.get("round", 1)),
-            builder=str(record.get("builder", "classic")), phases=_object_or_none(record, "phases"),
-            profile=_object_or_none(record, "profile"))
-    except KeyError as missing:
-        raise InputError(f"{where} lacks the key {missing}; was it written by `harness run`?") from None
-    except (TypeError, ValueError) as error:
-        raise InputError(f"{where} has a malformed value ({error}); was it written by `harness run`?") from None
+    for key in REQUIRED:
+        if key not in record:
+            raise InputError(f"{where} lacks the key {key!r}; was it written by `harness run`?")
+    kind = record["kind"]
+    _expect(kind in KINDS, where, "kind", kind, f"one of {', '.join(KINDS)}")
+    schema = _integer(record, "schema", where, low=1) if "schema" in record else SCHEMA_VERSION
+    for key in ("scenario", "workload"):
+        _check_name(record[key], f"{where}: {key}")
+    for key in ("run_id", "ended_at"):
+        _expect(isinstance(record.get(key, ""), str), where, key, record.get(key), "a string")
+    for key in ("instruction", "text", "error"):
+        _expect(isinstance(record.get(key), str | None), where, key, record.get(key), "a string or null")
+    for key in ("warmup", "ok"):
+        _expect(isinstance(record[key], bool), where, key, record[key], "true or false")
+    builder = record.get("builder", "classic")
+    _expect(builder in BUILDERS, where, "builder", builder, f"one of {', '.join(BUILDERS)}")
+    step = record.get("step")
+    if kind == "step":
+        if "step" not in record:
+            raise InputError(f"{where} lacks the key 'step' (kind step); was it written by `harness run`?")
+        step = _integer(record, "step", where, low=1)
+    elif step is not None:
+        step = _integer(record, "step", where, low=1)
+    return Sample(
+        run_id=record.get("run_id", ""), ended_at=record.get("ended_at", ""), schema=schema, scenario=record["scenario"],
+        workload=record["workload"], rep=_integer(record, "rep", where, low=1), warmup=record["warmup"], kind=kind,
+        step=step if kind == "step" else None, instruction=record.get("instruction"), text=record.get("text"),
+        seconds=_seconds(record.get("seconds"), where, "seconds"), ok=record["ok"], error=record.get("error"),
+        round=_integer(record, "round", where, low=1) if "round" in record else 1, builder=builder,
+        phases=_phases(record.get("phases"), where), profile=_profile(record.get("profile"), where))
 
 
-def _object_or_none(record: dict, key: str) -> dict | None:
-    value = record.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise TypeError(f"{key} must be an object or null")
+#: What no sample can do without; the schema's other required keys (schema, run_id, ended_at, round) have the
+#: defaults hand-made and schema-1 samples always had.
+REQUIRED = ("scenario", "workload", "rep", "warmup", "kind", "seconds", "ok")
+KINDS = ("step", "build")
+MAX_NAME = 200
+PHASES = ("setup_s", "command_s", "commit_s")
+
+
+def _expect(condition: bool, where: str, key: str, value: object, wanted: str) -> None:
+    if not condition:
+        raise InputError(f"{where}: {key} is {_shown(value)}, not {wanted}; was it written by `harness run`?")
+
+
+def _integer(record: dict, key: str, where: str, low: int) -> int:
+    value = record[key]
+    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= low, where, key, value,
+            f"an integer of at least {low}")
+    return value
+
+
+def _seconds(value: object, where: str, key: str) -> float:
+    """Finite and not negative: an infinite or negative time would print as a ratio no build can have."""
+    _expect(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0,
+            where, key, value, "a number of seconds (finite, at least 0)")
+    return float(value)
+
+
+def _phases(value: object, where: str) -> dict | None:
+    if value is None:
+        return None
+    _expect(isinstance(value, dict), where, "phases", value, "an object or null")
+    for key in PHASES:
+        if value.get(key) is not None:
+            _seconds(value[key], where, f"phases.{key}")
+    _expect(isinstance(value.get("note"), str | None), where, "phases.note", value.get("note"), "a string or null")
+    return value
+
+
+def _profile(value: object, where: str) -> dict | None:
+    if value is None:
+        return None
+    _expect(isinstance(value, dict) and "samples" in value and "classes" in value, where, "profile", value,
+            "an object with samples and classes")
+    _integer(value, "samples", where, low=0)
+    classes = value["classes"]
+    _expect(isinstance(classes, dict), where, "profile.classes", classes, "an object of counts")
+    for name in classes:
+        _integer(classes, name, f"{where}: profile.classes", low=0)
     return value
 
 

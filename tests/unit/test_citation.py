@@ -94,5 +94,5 @@ def test_a_dirty_run_is_cited_with_its_full_commit_and_told_how_to_reproduce(tmp
 def test_the_report_names_machine_and_software_per_scenario(tmp_path: Path) -> None:
     text = _example_report(tmp_path)
     assert "(synthetic: no CPU measured), 4 cores" in text
-    assert "| `local-vfs` | 20.10.24+dfsg1 | system | 1.6.20~ds1 | 1.1.5+ds1 | not used | not used |" in text
+    assert "| `local-vfs` | 20.10.24+dfsg1 | system | 1.6.20\\~ds1 | 1.1.5+ds1 | not used | not used |" in text
     assert "**Synthetic example, not a measurement**" in text and "Measured " not in text

@@ -97,7 +97,7 @@ def test_phases_that_are_not_an_object_name_the_line(tmp_path: Path) -> None:
             "kind": "step", "step": 1, "instruction": "RUN", "text": "RUN x", "seconds": 1.0, "ok": True,
             "error": None, "ended_at": "2026-11-27T10:00:00Z", "phases": [1, 2]}
     write_tree(tmp_path, {"samples.jsonl": json.dumps(line) + "\n"})
-    with pytest.raises(InputError, match=r"samples.jsonl line 1 has a malformed value \(phases must be an object"):
+    with pytest.raises(InputError, match=r"samples.jsonl line 1: phases is \[1, 2\], not an object or null"):
         load_run(tmp_path)
 
 
