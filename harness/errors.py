@@ -3,6 +3,18 @@
 The CLI prints `str(error)` on stderr and exits with `error.exit_code`; nothing below the CLI prints or exits.
 """
 
+import re
+
+#: Unicode's control characters (category Cc): C0, DEL and C1.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters spelled as escapes (`\\x1b`, `\\n`): a name, path or fact from a file
+    someone else wrote may hold them, and a terminal obeys them, a Markdown table or fence ends at a newline, and so
+    does a LaTeX comment."""
+    return CONTROL.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
+
 
 class HarnessError(Exception):
     """A failure the user can act on. Exit 1: measurements failed but were recorded."""

@@ -12,7 +12,7 @@ import re
 import shlex
 
 from harness.analysis.summary import Summary
-from harness.export.document import printable
+from harness.errors import printable
 from harness.export.markdown import literal, prose
 from harness.results.reader import RunData
 

@@ -4,12 +4,10 @@ records (CSV) and the JSON object. Building it once keeps the five formats sayin
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Unicode's control characters (category Cc): C0, DEL and C1.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from harness.errors import printable
 
 
 @dataclass(frozen=True)
@@ -74,13 +72,6 @@ class TableDoc:
     caption: str = ""  # what one section's table shows, as the start of a one-sentence caption
     paper_columns: tuple[int, ...] = ()  # the columns a paper's table keeps (LaTeX); the rest go to a second table
     group_columns: tuple[int, ...] = ()  # columns naming a row's group (step, instruction): LaTeX heads the group
-
-
-def printable(text: str) -> str:
-    """`text` with its control characters spelled as escapes (`\\x1b`, `\\n`): a stranger's run may hold them in a
-    step's text, an error or a host fact, and a terminal obeys them, a Markdown table or fence ends at a newline, and
-    so does a LaTeX comment."""
-    return CONTROL.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def printable_doc(doc: TableDoc) -> TableDoc:

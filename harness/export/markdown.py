@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from harness.export.document import Block, Section, TableDoc, printable
+from harness.errors import printable
+from harness.export.document import Block, Section, TableDoc
 
 
 def render(doc: TableDoc) -> str:

@@ -17,10 +17,9 @@ from pathlib import Path
 from harness import export
 from harness.analysis import growth, stats
 from harness.analysis.summary import Summary, summarize
-from harness.errors import InputError
+from harness.errors import InputError, printable
 from harness.export import plots
 from harness.export.citation import reproduce_lines, software_table, suggested_citation
-from harness.export.document import printable
 from harness.export.layout import headline_text, noise_sentence, summary_doc
 from harness.export.markdown import alt, href, literal, prose
 from harness.export.plots import curve_title, growth_cost, growth_curves, steepest_step

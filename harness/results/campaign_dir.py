@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError
-from harness.results.reader import RunData, load_run
+from harness.errors import InputError, printable
+from harness.results.reader import NotJson, RunData, check_inside, check_name, load_run, not_json
 
 CAMPAIGN_MANIFEST = "campaign.json"
 
@@ -35,15 +35,23 @@ def load_campaign_dir(directory: Path) -> CampaignData:
     directory = Path(directory)
     path = directory / CAMPAIGN_MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"), parse_constant=not_json)
+    except NotJson as error:
+        raise InputError(f"{path} holds {error}; pass the directory `harness campaign run` printed") from None
     except (OSError, ValueError) as error:
         raise InputError(f"{path} cannot be read ({error}); pass the directory `harness campaign run` printed") from None
+    machines = manifest.get("machines") if isinstance(manifest, dict) else None
+    if not isinstance(machines, dict) or not all(isinstance(record, dict) for record in machines.values()):
+        raise InputError(f"{path} has no object of machine records under `machines`; it was not written by "
+                         "`harness campaign run`")
     runs, missing = {}, {}
-    for machine, record in (manifest.get("machines") or {}).items():
+    for machine, record in machines.items():
+        check_name(machine, f"{path}: machines")
         if record.get("status") == "done" and record.get("run_dir"):
+            check_inside(record["run_dir"], f"{path}: machines.{machine}.run_dir")
             runs[machine] = load_run(directory / record["run_dir"])
         else:
-            missing[machine] = f"{record.get('status')}: {record.get('reason') or 'no reason recorded'}"
+            missing[machine] = printable(f"{record.get('status')}: {record.get('reason') or 'no reason recorded'}")
     if not runs:
         raise InputError(f"{directory}: no machine finished its run yet ({'; '.join(missing.values()) or 'none'}); "
                          "continue it with `harness campaign run CAMPAIGN --resume DIR`")

@@ -86,7 +86,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
+        manifest = json.loads(path.read_text(encoding="utf-8"), parse_constant=not_json)
     except (OSError, ValueError) as error:
         raise InputError(f"{path} is not valid JSON ({error}); restore it from a backup or rerun") from None
     if not isinstance(manifest, dict):
@@ -102,7 +102,7 @@ class NotJson(ValueError):
     statistics."""
 
 
-def _not_json(constant: str) -> float:
+def not_json(constant: str) -> float:
     raise NotJson(f"{constant}, which is not a JSON number")
 
 
@@ -118,17 +118,17 @@ def _check_manifest_values(manifest: dict[str, Any], where: str) -> None:
                          "by hand?")
     for group in ("scenarios", "workloads"):
         for name in manifest.get(group) or {}:
-            _check_name(name, f"{where}: {group}")
+            check_name(name, f"{where}: {group}")
     for name, record in (manifest.get("scenarios") or {}).items():
         for key, path in (record.get("flame_graph") or {}).items():
-            _check_inside(path, f"{where}: scenarios.{name}.flame_graph.{key}")
+            check_inside(path, f"{where}: scenarios.{name}.flame_graph.{key}")
     for name, record in (manifest.get("workloads") or {}).items():
         for key in ("context_files", "context_tar"):
-            _check_inside(record.get(key), f"{where}: workloads.{name}.{key}")
-    _check_inside((manifest.get("matrix") or {}).get("copy"), f"{where}: matrix.copy")
+            check_inside(record.get(key), f"{where}: workloads.{name}.{key}")
+    check_inside((manifest.get("matrix") or {}).get("copy"), f"{where}: matrix.copy")
 
 
-def _check_inside(path: object, where: str) -> None:
+def check_inside(path: object, where: str) -> None:
     """A path the run records for a reader to open or link must stay inside the run directory."""
     if path is None:
         return
@@ -138,7 +138,7 @@ def _check_inside(path: object, where: str) -> None:
                          "`harness run` never points outside itself")
 
 
-def _check_name(name: object, where: str) -> None:
+def check_name(name: object, where: str) -> None:
     if not isinstance(name, str) or not name or len(name) > MAX_NAME or any(unicodedata.category(c) == "Cc"
                                                                             for c in name):
         raise InputError(f"{where} has the name {_shown(name)}: a name must be 1 to {MAX_NAME} printable characters; "
@@ -167,7 +167,7 @@ def _read_samples(path: Path) -> Iterable[Sample]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line, parse_constant=_not_json)
+            record = json.loads(line, parse_constant=not_json)
         except NotJson as error:
             raise InputError(f"{path} line {number} holds {error}; was it written by `harness run`?") from None
         except ValueError:
@@ -190,7 +190,7 @@ def _parse_sample(record: object, where: str) -> Sample:
     _expect(kind in KINDS, where, "kind", kind, f"one of {', '.join(KINDS)}")
     schema = _integer(record, "schema", where, low=1) if "schema" in record else SCHEMA_VERSION
     for key in ("scenario", "workload"):
-        _check_name(record[key], f"{where}: {key}")
+        check_name(record[key], f"{where}: {key}")
     for key in ("run_id", "ended_at"):
         _expect(isinstance(record.get(key, ""), str), where, key, record.get(key), "a string")
     for key in ("instruction", "text", "error"):

@@ -200,3 +200,18 @@ def test_the_reader_accepts_exactly_what_the_samples_schema_describes(tmp_path: 
         assert accepted == _schema_valid(variant), variant
         checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize(("campaign", "message"), [
+    ({"machines": ["alpha"]}, r"no object of machine records under `machines`"),
+    ({"machines": {"alpha": {"status": "done", "run_dir": "../../elsewhere"}}},
+     r"machines.alpha.run_dir is '../../elsewhere', which is not a path inside"),
+    ({"machines": {"al\x1bpha": {"status": "done", "run_dir": "runs/alpha"}}}, r"machines has the name 'al\\x1bpha'"),
+    ({"machines": {"alpha": {"status": "done", "run_dir": "runs/alpha"}}, "x": math.inf}, r"holds Infinity"),
+])
+def test_a_malformed_campaign_directory_is_refused(campaign: dict, message: str, tmp_path: Path, capsys) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "runs" / "alpha")
+    (tmp_path / "campaign.json").write_text(json.dumps(campaign))
+    assert main(["summary", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
