@@ -12,7 +12,7 @@ import os
 import sys
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.errors import HarnessError, printable
 
 VERBS = ("validate", "run", "campaign", "summary", "compare", "report", "plan", "doctor", "up", "down",
          "cleanup", "engines")
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.command.run(args)
     except HarnessError as error:
-        print(f"harness {args.verb}: {error}", file=sys.stderr)
+        print(f"harness {args.verb}: {printable(str(error))}", file=sys.stderr)  # a name may hold ESC or BEL
         return error.exit_code
     except KeyboardInterrupt:
         print(f"harness {args.verb}: interrupted", file=sys.stderr)

@@ -24,6 +24,12 @@ INSTRUCTIONS = ("RUN", "COPY", "ADD", "ENV", "WORKDIR", "LABEL", "USER", "CMD", 
 
 #: Scenario, workload and driver names (used with fullmatch: `$` would let a trailing newline through).
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+#: A workload's name is also a path component of its image (`harness-build/<name>:…`), which Docker's reference
+#: grammar restricts further: alphanumeric runs joined by one `.`, one or two `_`, or dashes (so no `w..x`, no
+#: `small-`).
+WORKLOAD_NAME_PATTERN = re.compile(r"(?=.{1,64}$)[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+WORKLOAD_NAME_RULE = ("lower-case letters and digits, joined by one `.`, `_` or `__` or by dashes, neither first nor "
+                      "last, at most 64 characters: it names the workload's image")
 
 #: Package names as apt and rpm accept them, and versions as both write them; never a leading `-`, which the
 #: package manager would read as an option (`-oDPkg::Pre-Invoke=…` runs as root).

@@ -25,8 +25,9 @@ from harness.config.limits import (
     MAX_SEED,
     MAX_STEPS,
     MAX_WORKLOADS,
-    NAME_PATTERN,
     PARAMETER_BOUNDS,
+    WORKLOAD_NAME_PATTERN,
+    WORKLOAD_NAME_RULE,
 )
 from harness.config.model import WORKLOAD_KINDS, BaseTree, Payload, UserBuild, Workload
 from harness.config.yamlfile import Section, YamlDocument, between, load_yaml, one_of
@@ -52,8 +53,8 @@ class _Template:
 
 def _workload_file(path: Path, home: Path) -> _Template:
     doc = load_yaml(path)
-    if not NAME_PATTERN.fullmatch(path.stem):
-        raise doc.error((), f"the file name {path.stem!r} is not a usable workload name (lower case, digits, . _ -)")
+    if not WORKLOAD_NAME_PATTERN.fullmatch(path.stem):
+        raise doc.error((), f"the file name {path.stem!r} is not a usable workload name ({WORKLOAD_NAME_RULE})")
     return _template(doc, (), doc.data if doc.data is not None else {}, path.stem, home, allow_sweeps=False)
 
 
@@ -88,8 +89,8 @@ def _entry_template(doc: YamlDocument, index: int, entry: Any) -> tuple[_Templat
         return template, {**template.defaults, **given}, family
     if isinstance(entry, dict):
         name = entry.get("name")
-        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-            raise doc.error(("workloads", index, "name"), "an inline workload needs a `name` (lower case, digits, . _ -)")
+        if not isinstance(name, str) or not WORKLOAD_NAME_PATTERN.fullmatch(name):
+            raise doc.error(("workloads", index, "name"), f"an inline workload needs a `name` ({WORKLOAD_NAME_RULE})")
         template = _template(doc, ("workloads", index), entry, name, home, allow_sweeps=True)
         return template, template.defaults, name
     raise doc.error(("workloads", index), f"must be a workload name, a mapping with use: or an inline workload, "
@@ -97,9 +98,9 @@ def _entry_template(doc: YamlDocument, index: int, entry: Any) -> tuple[_Templat
 
 
 def _library_file(doc: YamlDocument, key_path: tuple, name: str) -> Path:
-    if not NAME_PATTERN.fullmatch(name):
-        raise doc.error(key_path, f"must be a workload name (a file in workloads/: lower case, digits, . _ -, at "
-                        f"most 64 characters), not {name!r:.80}")
+    if not WORKLOAD_NAME_PATTERN.fullmatch(name):
+        raise doc.error(key_path, f"must be a workload name (a file in workloads/; {WORKLOAD_NAME_RULE}), not "
+                        f"{name!r:.80}")
     path = doc.path.parent / "workloads" / f"{name}.yaml"
     if not path.is_file():
         raise doc.error(key_path, f"no workload file {path}")
@@ -108,8 +109,8 @@ def _library_file(doc: YamlDocument, key_path: tuple, name: str) -> Path:
 
 
 def _workload_name(value: str) -> str | None:
-    return None if NAME_PATTERN.fullmatch(value) else (
-        f"{value!r:.80} is not a workload name (lower case, digits, . _ -, at most 64 characters)")
+    return None if WORKLOAD_NAME_PATTERN.fullmatch(value) else (
+        f"{value!r:.80} is not a workload name ({WORKLOAD_NAME_RULE})")
 
 
 def workload_files(matrix: Path, entries: list[Any]) -> list[Path]:
@@ -184,12 +185,17 @@ def _params(section: Section, allow_sweeps: bool) -> dict[str, int | list[int]]:
 def _check_sweep(doc: YamlDocument, key_path: tuple, name: str, values: list) -> None:
     if not values:
         raise doc.error(key_path, "lists no values; give at least one (or a single integer)")
+    seen: set[int] = set()  # a set, not a scan of the values before: a 125 000-value list is refused in a second
     for index, value in enumerate(values):
         if not isinstance(value, int) or isinstance(value, bool):
             raise doc.error(key_path + (index,), f"must be an integer, not {value!r:.80}")
+        surprise = doc.odd_number(key_path + (index,), value)
+        if surprise:
+            raise doc.error(key_path + (index,), surprise)
         _check_parameter(doc, key_path + (index,), name, value)
-        if value in values[:index]:
+        if value in seen:
             raise doc.error(key_path + (index,), f"{value} is listed twice (each value is one cell)")
+        seen.add(value)
 
 
 def _check_parameter(doc: YamlDocument, key_path: tuple, name: str, value: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,14 @@ KeyPath = tuple[str | int, ...]
 #: Configuration files are a few kilobytes; these bounds are far above any real one and far below harm.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+MAX_SHOWN_KEY = 80
+#: libyaml's loader when PyYAML was built with it (Debian's and the wheels are): the same YAML, parsed in C, so the
+#: largest file allowed is read in well under a second instead of several.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: A number as a person writes one. YAML 1.1 also reads `1:30` as 90 (base 60), `017` as 15 (octal), `0x1f`, `0b1`
+#: and `1_000`:
+#: a surprise in a configuration, so those are refused with what YAML made of them.
+PLAIN_NUMBER = re.compile(r"[-+]?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,16 @@ class YamlDocument:
         dotted = format_key_path(key_path)
         return InputError(f"{where}: {dotted + ': ' if dotted else ''}{message}")
 
+    def odd_number(self, key_path: KeyPath, value: Any) -> str | None:
+        """A complaint when YAML 1.1 read a number from text that does not look like one (`1:30` → 90)."""
+        written = self.plain.get(key_path)
+        if isinstance(value, bool) or not isinstance(value, int | float) or written is None:
+            return None
+        if PLAIN_NUMBER.fullmatch(written):
+            return None
+        return (f"{written} is read by YAML as {value} (YAML 1.1 base-60, octal, hex or digit groups); write the "
+                "number in plain decimal digits")
+
     def line_of(self, key_path: KeyPath) -> int | None:
         while key_path and key_path not in self.lines:
             key_path = key_path[:-1]
@@ -54,6 +73,8 @@ def format_key_path(key_path: KeyPath) -> str:
     for part in key_path:
         if isinstance(part, str) and not part.isprintable():
             part = repr(part)  # a key with a newline must not split the one-line message
+        if isinstance(part, str) and len(part) > MAX_SHOWN_KEY:  # a 600 KB key is named, not echoed
+            part = f"{part[:MAX_SHOWN_KEY - 20]}…({len(part):,} characters)"
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
@@ -63,7 +84,7 @@ def load_yaml(path: Path) -> YamlDocument:
     text = _read_text(path)
     try:
         _check_events(path, text)
-        loader = yaml.SafeLoader(text)
+        loader = SAFE_LOADER(text)
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None
@@ -110,7 +131,7 @@ def _short(path: Path) -> str:
 def _check_events(path: Path, text: str) -> None:
     """Refuse anchors, aliases and deep nesting before anything recursive (the composer) sees the text."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=SAFE_LOADER):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise InputError(f"{path}:{line}: YAML anchors and aliases (&name, *name, <<) are not accepted here; "
@@ -127,7 +148,7 @@ def _check_events(path: Path, text: str) -> None:
 def _record_lines(path: Path, node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int],
                   plain: dict[KeyPath, str]) -> None:
     lines.setdefault(key_path, node.start_mark.line + 1)
-    if isinstance(node, yaml.ScalarNode) and node.style is None:
+    if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None from PyYAML, "" from libyaml
         plain[key_path] = node.value
     elif isinstance(node, yaml.MappingNode):
         first_line: dict[str, int] = {}
@@ -174,6 +195,9 @@ class Section:
         value = self.value[key]
         if isinstance(value, float) and not math.isfinite(value):
             raise self.doc.error(path, f"must be a finite number, not {self.doc.plain.get(path, value)}")
+        surprise = self.doc.odd_number(path, value)
+        if surprise:
+            raise self.doc.error(path, surprise)
         if not _is_kind(value, kind):
             raise self.doc.error(path, f"must be {_kind_name(kind)}, not {_describe(value)}")
         complaint = check(value) if check else None

@@ -59,6 +59,27 @@ BAD = {
     "step ADD scheme-less git": (steps("ADD github.com/moby/moby /m"), "tiny.yaml", "git repository"),
     "step ADD scp-like git": (steps("ADD git@example.com:a/b.git /b"), "tiny.yaml", "git repository"),
     "step RUN --network=host": (steps("RUN --network=host true"), "tiny.yaml", "without a network"),
+    # point 5: sweeps and names
+    "a sweep of 125 000 values with a repeat": (
+        {"matrix.yaml": "scenarios: [native]\nworkloads:\n  - use: tiny\n    params: {files_in_base: ["
+         + ", ".join(str(i % 124_999 + 1) for i in range(125_000)) + "]}\n"},
+        "matrix.yaml:4", "files_in_base[124999]: 1 is listed twice"),
+    "workload name with two dots": (
+        {"matrix.yaml": "scenarios: [native]\nworkloads:\n  - {name: w..x, steps: [RUN true]}\n"},
+        "matrix.yaml:3", "joined by one `.`"),
+    "workload name ending in a dash": ({"matrix.yaml": "scenarios: [native]\nworkloads: [small-]\n"},
+                                       "matrix.yaml:2", "neither first nor last"),
+    "warmup in base 60": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nwarmup: 1:30\n"},
+                          "matrix.yaml:3", "1:30 is read by YAML as 90"),
+    "repetitions in octal": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nrepetitions: 017\n"},
+                             "matrix.yaml:3", "017 is read by YAML as 15"),
+    "a sweep value with digit groups": (
+        {"matrix.yaml": "scenarios: [native]\nworkloads:\n  - use: tiny\n    params: {files_in_base: [1_000, 20]}\n"},
+        "matrix.yaml:4", "1_000 is read by YAML as 1000"),
+    "a 600 KB unknown key": ({"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\n? " + "k" * 600_000 + "\n: 1\n"},
+                            "matrix.yaml:3", "(600,000 characters): unknown key"),
+    "an escape sequence in a scenario name": ({"matrix.yaml": 'scenarios: ["n\\e[2J\\a"]\nworkloads: [tiny]\n'},
+                                              "matrix.yaml:1", "\\x1b[2J\\x07"),
 }
 
 
@@ -124,6 +145,10 @@ VALID = {
                                               "RUN --mount=type=bind,from=one,target=/o true\nCOPY --from=0 /a /a\n"),
     "a comment that mentions syntax later": user_build(BASE + "# syntax=docker/dockerfile:1.7 is not read here\n"),
     "ADD a local archive": user_build(BASE + "ADD app.txt /app.txt\n"),
+    "workload names Docker accepts": {"matrix.yaml": "scenarios: [native]\nworkloads:\n"
+                                      "  - {name: a__b.c-d--e, steps: [RUN true]}\n  - tiny\n"},
+    "numbers in plain decimal": {"matrix.yaml": "scenarios: [native]\nworkloads: [tiny]\nwarmup: 2\n"
+                                 "repetitions: 10\nmin_effect: 2.5\n"},
 }
 
 
@@ -139,3 +164,38 @@ def test_an_ignored_fifo_is_no_problem(tmp_path: Path) -> None:
     _ignored_fifo(path.parent)
     done = harness(tmp_path, "validate", str(path))
     assert done.returncode == 0, done.stderr
+
+
+def test_every_refusal_is_short_and_shows_no_control_character(tmp_path: Path) -> None:
+    """The 600 KB key is named in a line of a few hundred characters; the escape sequence is spelled out, never sent."""
+    for case in ("a 600 KB unknown key", "an escape sequence in a scenario name"):
+        files, _, _ = BAD[case]
+        done = harness(tmp_path, "validate", str(tree(tmp_path / case.replace(" ", "-"), files)))
+        assert len(done.stderr) < 1000 and "\x1b" not in done.stderr and "\x07" not in done.stderr, done.stderr
+
+
+RUN_MATRIX = Path(__file__).resolve().parents[2] / "scripts" / "run-matrix"
+
+
+@pytest.mark.parametrize(("last_lines", "handed_over"), [
+    ("results: {run}\n", True),
+    ("results: {other}\n", False),  # a directory that is not a run
+    ("results: {run}\nsomething after it\n", False),  # only the last line names the run
+])
+def test_run_matrix_hands_over_only_a_real_run_directory(last_lines: str, handed_over: bool, tmp_path: Path) -> None:
+    """Under sudo, scripts/run-matrix gives the run directory to the calling user: only the directory named by the
+    harness's last line, and only when it holds a manifest (a forged `results: ..` line changes no owner)."""
+    import subprocess
+
+    run, other = tmp_path / "results" / "20260101T000000Z-m", tmp_path / "elsewhere"
+    run.mkdir(parents=True)
+    other.mkdir()
+    (run / "manifest.json").write_text("{}")
+    fake = tmp_path / "harness"  # stands in for the harness: prints what a run (or a crafted matrix) would print
+    fake.write_text("#!/bin/sh\nprintf 'results: ..\\n" + last_lines.format(run=run, other=other).replace(
+        "\n", "\\n") + "'\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "SUDO_UID": "4242", "SUDO_GID": "4242"}
+    subprocess.run([str(RUN_MATRIX), str(fake), "m.yaml"], env=env, capture_output=True, text=True, check=True)
+    assert (run.stat().st_uid == 4242) is handed_over
+    assert other.stat().st_uid == 0 and (tmp_path / "results").stat().st_uid == 0
