@@ -13,6 +13,7 @@ which is exact for a local daemon only (a remote daemon's clock may be skewed; d
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
@@ -29,7 +30,7 @@ import docker
 import docker.errors
 
 from harness.builders.buildkit_progress import aligned_with_dockerfile, steps_from_plain, steps_from_rawjson
-from harness.builders.timing import BuildTiming
+from harness.builders.timing import BuildTiming, StepTiming
 from harness.errors import EnvironmentNotAble
 from harness.results.masking import mask_text
 
@@ -83,6 +84,10 @@ class BuildKitCli:
                 "BUILDX_NO_DEFAULT_ATTESTATIONS": "1", "DOCKER_CLI_HINTS": "false", "NO_COLOR": "1"}
 
 
+#: What a progress parser returns: the steps and the build's error (None when it succeeded).
+Parsed = tuple[list[StepTiming], str | None]
+
+
 class BuildKitBuilder:
     name = "buildkit"
 
@@ -101,14 +106,16 @@ class BuildKitBuilder:
             env = self.cli.environment(socket_path, config_dir)
             iidfile = config_dir / "image-id"
             began_wall, began = time.time_ns(), time.perf_counter_ns()
-            stamped, exit_code = _run(self.cli.command(tag, iidfile, build_args), env, context_tar, log)
+            if self.cli.buildx:
+                def parse(stamped: Iterator[tuple[int, str]]) -> Parsed:
+                    return steps_from_rawjson((line for _, line in stamped), began, began_wall)
+            else:
+                def parse(stamped: Iterator[tuple[int, str]]) -> Parsed:
+                    return steps_from_plain(stamped, began)
+            (steps, error), exit_code = _run(self.cli.command(tag, iidfile, build_args), env, context_tar, log, parse)
             ended = time.perf_counter_ns()
             image_id = iidfile.read_text().strip() if iidfile.is_file() else None
         _prune_build_cache(api)
-        if self.cli.buildx:
-            steps, error = steps_from_rawjson("".join(line for _, line in stamped), began, began_wall)
-        else:
-            steps, error = steps_from_plain(stamped, began)
         steps = aligned_with_dockerfile(steps, dockerfile)
         if exit_code != 0 and error is None:
             error = f"`docker build` exited with code {exit_code}"
@@ -129,6 +136,14 @@ def _prune_build_cache(api: docker.APIClient) -> None:
 
 def _dockerfile_of(context_tar: Path) -> str:
     """The context's Dockerfile, read before the build starts so its steps can be numbered like classic ones."""
+    stat = context_tar.stat()
+    return _dockerfile_in(context_tar, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _dockerfile_in(context_tar: Path, size: int, mtime_ns: int) -> str:
+    """Read once per context (its size and mtime name the version): finding a member indexes the whole tar, which
+    for a 20 000-file context is worth doing once per run, not before every build."""
     with tarfile.open(context_tar) as context:
         try:
             member = context.extractfile("Dockerfile")
@@ -137,8 +152,11 @@ def _dockerfile_of(context_tar: Path) -> str:
         return member.read().decode(errors="replace") if member else ""
 
 
-def _run(command: list[str], env: dict[str, str], context_tar: Path, log: TextIO) -> tuple[list[tuple[int, str]], int]:
-    """Run the CLI with the context on stdin; return its output lines stamped on arrival, and its exit code."""
+def _run(command: list[str], env: dict[str, str], context_tar: Path, log: TextIO,
+         parse: Callable[[Iterator[tuple[int, str]]], Parsed]) -> tuple[Parsed, int]:
+    """Run the CLI with the context on stdin, `parse` its output lines stamped on arrival as they stream (the whole
+    output goes to the log, never into memory: a RUN may print any amount), and return what it parsed and the CLI's
+    exit code."""
     with context_tar.open("rb") as context:
         try:
             process = subprocess.Popen(command, stdin=context, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -147,8 +165,8 @@ def _run(command: list[str], env: dict[str, str], context_tar: Path, log: TextIO
             raise EnvironmentNotAble(f"cannot run the docker CLI {command[0]} for BuildKit builds: "
                                      f"{error.strerror}") from error
         try:
-            stamped = list(_stamped_lines(process.stdout, log))
-            return stamped, process.wait()
+            parsed = parse(_stamped_lines(process.stdout, log))
+            return parsed, process.wait()
         finally:
             if process.poll() is None:  # interrupted: leave no CLI behind
                 process.kill()

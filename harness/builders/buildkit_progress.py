@@ -49,29 +49,33 @@ class Vertex:
     error: str | None = None
 
 
-def steps_from_rawjson(text: str, began_ns: int, began_wall_ns: int | None) -> tuple[list[StepTiming], str | None]:
-    """Steps and the build's error from buildx's rawjson output (and any text the CLI mixed in).
+def steps_from_rawjson(lines: Iterable[str], began_ns: int,
+                       began_wall_ns: int | None) -> tuple[list[StepTiming], str | None]:
+    """Steps and the build's error from buildx's rawjson output lines (and any text the CLI mixed in).
 
-    `began_wall_ns` is time.time_ns() at `began_ns`; it places the daemon's timestamps on the perf_counter clock
-    (a local daemon shares this machine's clock). None: the first vertex's start stands for `began_ns`.
+    Read as it streams, one status object at a time (`status_objects`): what is kept is the vertices and the CLI's
+    last error line, never the output itself, whose RUN logs may be any size. `began_wall_ns` is time.time_ns() at
+    `began_ns`; it places the daemon's timestamps on the perf_counter clock (a local daemon shares this machine's
+    clock). None: the first vertex's start stands for `began_ns`.
     """
     vertices: dict[str, Vertex] = {}
-    for status in _json_objects(text):
+    errors = _LastError()
+    for status in status_objects(errors.watched(lines)):
         for raw in status.get("vertexes") or ():
             digest = raw.get("digest") or raw.get("name", "")
             vertices[digest] = _merged(vertices.get(digest), raw)
     origin = began_wall_ns if began_wall_ns is not None else min(
         (v.started for v in vertices.values() if v.started is not None), default=0)
-    return _steps(list(vertices.values()), began_ns, origin), _build_error(text, vertices.values())
+    return _steps(list(vertices.values()), began_ns, origin), _build_error(errors.last, vertices.values())
 
 
 def steps_from_plain(stamped: Iterable[tuple[int, str]], began_ns: int) -> tuple[list[StepTiming], str | None]:
-    """Steps and the build's error from plain progress lines stamped with their arrival (perf_counter ns)."""
+    """Steps and the build's error from plain progress lines stamped with their arrival (perf_counter ns), read as
+    they stream: only the vertices and the CLI's last error line are kept."""
     vertices: dict[str, Vertex] = {}
-    lines = []
+    errors = _LastError()
     for arrived, line in stamped:
-        line = line.rstrip("\n")
-        lines.append(line)
+        line = errors.seen(line.rstrip("\n"))
         match = PLAIN_LINE.match(line)
         if not match:
             continue
@@ -81,11 +85,47 @@ def steps_from_plain(stamped: Iterable[tuple[int, str]], began_ns: int) -> tuple
             vertices[number] = Vertex(name=rest.strip(), started=arrived)
         else:
             vertices[number] = _plain_update(vertex, rest.strip(), arrived)
-    return _steps(list(vertices.values()), began_ns, began_ns), _build_error("\n".join(lines), vertices.values())
+    return _steps(list(vertices.values()), began_ns, began_ns), _build_error(errors.last, vertices.values())
+
+
+class _LastError:
+    """The CLI's own last `ERROR: …` line (BuildKit's text as the user sees it), remembered as lines pass."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    def seen(self, line: str) -> str:
+        if match := CLI_ERROR.match(line.strip()):
+            self.last = match.group(1).strip()
+        return line
+
+    def watched(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            yield self.seen(line)
+
+
+def status_objects(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Each JSON object of a rawjson stream as soon as it is complete, holding one object at a time: buildx 0.29
+    writes one per line; 0.13 pretty-prints them, from a line `{` to a line `}` (nested braces are indented).
+    Other lines (CLI warnings and errors) are skipped."""
+    pending: list[str] = []
+    for line in lines:
+        stripped = line.rstrip("\n")
+        if not pending:
+            if not stripped.startswith("{"):
+                continue
+            if stripped != "{":  # a whole object on its line
+                yield from _json_objects(line)
+                continue
+        pending.append(line)
+        if stripped == "}":
+            yield from _json_objects("".join(pending))
+            pending = []
+    yield from _json_objects("".join(pending))  # a stream cut short: whatever objects it completed
 
 
 def _json_objects(text: str) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `text`, whatever its layout; lines of other text (CLI warnings, errors) are skipped."""
+    """Every JSON object in `text`, whatever its layout; other text is skipped."""
     decoder = json.JSONDecoder()
     position = 0
     while (start := text.find("{", position)) >= 0:
@@ -147,12 +187,9 @@ def _step(index: int, text: str, vertex: Vertex, began_ns: int, origin: int) -> 
                       started_ns=began_ns + vertex.started - origin, cached=vertex.cached)
 
 
-def _build_error(text: str, vertices: Iterable[Vertex]) -> str | None:
-    """The CLI's own last error line (BuildKit's text as the user sees it), else the first failed vertex's error."""
-    cli_errors = [m.group(1).strip() for line in text.splitlines() if (m := CLI_ERROR.match(line.strip()))]
-    if cli_errors:
-        return cli_errors[-1]
-    return next((v.error for v in vertices if v.error), None)
+def _build_error(cli_error: str | None, vertices: Iterable[Vertex]) -> str | None:
+    """The CLI's own last error line, else the first failed vertex's error."""
+    return cli_error or next((v.error for v in vertices if v.error), None)
 
 
 def _ns(timestamp: str | None) -> int | None:

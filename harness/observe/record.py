@@ -16,7 +16,7 @@ from typing import Any
 from harness.observe import Observation
 from harness.observe.events import StepPhases
 from harness.observe.flamegraph import folded_stacks
-from harness.observe.pprof import profile_build, profile_steps, read_samples
+from harness.observe.pprof import Mark, marked, profile_build, profile_steps, read_samples
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,12 @@ def observed_build(seen: Observation, timing: Any) -> ObservedBuild:
     sampler = seen.sampler
     if sampler is None or not sampler.count:
         return ObservedBuild(step_phases, whole, errors=tuple(seen.errors))
-    samples = list(read_samples(sampler.path))
+    marks: list[Mark] = []  # one dump parsed at a time: its stacks folded, then only its time and class kept
+    folded = folded_stacks(marked(read_samples(sampler.path), marks), timing.steps)
     return ObservedBuild(step_phases, whole,
-                         step_profiles=tuple(p.as_record() for p in profile_steps(samples, timing.steps)),
-                         build_profile=profile_build(samples, timing).as_record(),
-                         folded=folded_stacks(samples, timing.steps), errors=tuple(seen.errors))
+                         step_profiles=tuple(p.as_record() for p in profile_steps(marks, timing.steps)),
+                         build_profile=profile_build(marks, timing).as_record(), folded=folded,
+                         errors=tuple(seen.errors))
 
 
 def build_phases(steps: Iterable[StepPhases]) -> dict[str, Any]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import re
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +28,7 @@ OK_DOCKERFILE = "FROM base\nRUN touch /x\nCOPY payload/ /payload/\nENV MARK=1\nR
 
 
 def rawjson(name: str) -> tuple[list, str | None]:
-    return steps_from_rawjson((DATA / f"{name}.txt").read_text(), began_ns=0, began_wall_ns=None)
+    return steps_from_rawjson((DATA / f"{name}.txt").read_text().splitlines(keepends=True), began_ns=0, began_wall_ns=None)
 
 
 def plain(name: str) -> tuple[list, str | None]:
@@ -64,7 +68,7 @@ def test_both_json_layouts_are_read_one_object_per_line_and_pretty_printed() -> 
 def test_text_between_json_objects_is_skipped_and_an_error_line_is_the_builds_error() -> None:
     text = ('WARNING: something\n{"vertexes":[{"digest":"d1","name":"[2/2] RUN x","started":"2026-11-28T09:00:00Z",'
             '"completed":"2026-11-28T09:00:01.5Z"}]}\n{not json\nERROR: failed to solve: boom\n')
-    steps, error = steps_from_rawjson(text, began_ns=0, began_wall_ns=None)
+    steps, error = steps_from_rawjson(text.splitlines(keepends=True), began_ns=0, began_wall_ns=None)
     assert [(s.index, s.seconds, s.ok) for s in steps] == [(2, 1.5, True)]
     assert error == "failed to solve: boom"
 
@@ -119,3 +123,33 @@ def test_classic_steps_carry_their_start_on_the_builds_clock() -> None:
     timing = timings_from_stream([(10, {"stream": "Step 1/2 : FROM b\n"}), (30, {"stream": "Step 2/2 : RUN x\n"}),
                                   (90, {"aux": {"ID": "sha256:f"}})], began_ns=5)
     assert timing.began_ns == 5 and [s.started_ns for s in timing.steps] == [10, 30]
+
+
+def _stream_of_logs(lines: int, width: int) -> Iterator[str]:
+    """A RUN that prints `lines` lines of `width` characters, as buildx's rawjson (0.29) streams it."""
+    yield '{"vertexes":[{"digest":"d1","name":"[2/2] RUN big","started":"2026-11-28T09:00:00Z"}]}\n'
+    chunk = base64.b64encode(b"x" * width).decode()
+    for _ in range(lines):
+        yield json.dumps({"logs": [{"vertex": "d1", "stream": 1, "data": chunk}]}) + "\n"
+    yield '{"vertexes":[{"digest":"d1","name":"[2/2] RUN big","completed":"2026-11-28T09:00:02Z"}]}\n'
+
+
+@pytest.mark.parametrize("layout", ["rawjson", "plain"])
+def test_a_build_that_prints_much_is_parsed_in_bounded_memory(layout: str) -> None:
+    """40 MB of RUN output pass through the parser while it holds a small fraction of it (issue 18): the vertices
+    and the last error line, never the output."""
+    lines, width = 20_000, 1_500
+    tracemalloc.start()
+    try:
+        if layout == "rawjson":
+            steps, error = steps_from_rawjson(_stream_of_logs(lines, width), began_ns=0, began_wall_ns=None)
+        else:
+            stamped = itertools.chain([(0, "#5 [2/2] RUN big\n")],
+                                      ((i, f"#5 {i / 1e4:.3f} {'x' * width}\n") for i in range(lines)),
+                                      [(2_000_000_000, "#5 DONE 2.0s\n")])
+            steps, error = steps_from_plain(stamped, began_ns=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(s.index, s.seconds, s.ok) for s in steps] == [(2, 2.0, True)] and error is None
+    assert peak < lines * width / 50, f"peak {peak:,} bytes for {lines * width:,} bytes of output"

@@ -18,7 +18,7 @@ import pytest
 
 from harness.observe.events import NO_CONTAINER, DaemonEvent, clock_offset_ns, step_phases
 from harness.observe.flamegraph import folded_stacks, read_folded, render_svg, write_flame_graph
-from harness.observe.pprof import classify, parse_dump, profile_steps, read_samples
+from harness.observe.pprof import Mark, classify, marked, parse_dump, profile_steps, read_samples
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pprof"
 
@@ -112,6 +112,18 @@ def test_naive_daemon_samples_are_mostly_in_the_naive_differ_and_native_ones_nev
         shares[name] = run.diff_share
         assert "naive-diff" not in profiles[1].classes or name == "naive"
     assert shares["naive"] > 0.5 and shares["native"] < 0.1, shares
+
+
+def test_one_pass_over_the_dumps_gives_what_holding_them_all_gave() -> None:
+    """The observer folds each dump's stacks and keeps only its time and class (issue 18: memory stays flat over a
+    long build); the profiles and the flame graph are those of the dumps held in memory all at once."""
+    steps, _ = recorded("naive")
+    held = list(read_samples(DATA / "naive.goroutines.gz"))
+    marks: list[Mark] = []
+    folded = folded_stacks(marked(read_samples(DATA / "naive.goroutines.gz"), marks), steps)
+    assert len(marks) == len(held) > 10
+    assert folded == folded_stacks(held, steps)
+    assert profile_steps(marks, steps) == profile_steps(held, steps)
 
 
 def test_a_dump_with_only_idle_goroutines_is_other() -> None:
