@@ -163,13 +163,16 @@ def growth_methods(summary: Summary) -> list[str]:
     if not summary.growth:
         return []
     return [f"- Growth: per scenario, step and swept parameter (≥ {growth.MIN_POINTS} sizes), least squares on the "
-            "per-size medians (every size weighted alike). The slope's 95% interval is a percentile bootstrap that "
-            "draws daemon sessions (rounds) once for all sizes of a scenario, then builds within each drawn round, "
-            f"and refits ({stats.BOOTSTRAP_RESAMPLES} resamples, seeded); it reflects measurement noise, not whether "
-            f"a line is the right model. When the smallest sizes are flat (within {growth.FLOOR_TOLERANCE:.0%}) and "
-            "≥ 2 larger sizes rise above them, the model is time = max(floor, a + b·N) with the line fitted above "
-            f"the floor (floor+linear). A size more than {growth.LINE_TOLERANCE:.0%} from the line is reported as "
-            "the line not fitting, with the direction it bends."]
+            "per-size medians (every size weighted alike). The slope's 95% interval: with ≥ 2 daemon sessions "
+            "(rounds) in which every size was measured, a t-interval over the slopes fitted to each round's low "
+            "medians (the round is the unit, as for ratios); otherwise a percentile bootstrap that draws rounds once "
+            "for all sizes of a scenario, then builds within each drawn round, and refits "
+            f"({stats.BOOTSTRAP_RESAMPLES} resamples, seeded) — over builds alone in a single-session run. It "
+            "reflects measurement noise, not whether a line is the right model. A floor is fitted only where a "
+            "straight line through every size does not fit, bending upward: the model is then time = max(floor, "
+            "a + b·N) with the line fitted above the floor (floor+linear). A size more than "
+            f"{growth.LINE_TOLERANCE:.0%} from the line is reported as the line not fitting, with the direction it "
+            "bends."]
 
 
 def anatomy_lines(summary: Summary) -> list[str]:
