@@ -145,7 +145,7 @@ def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_AL
     draws = {key: results[key].logs for key in shared}
     return RunComparison(
         run_a=run_a.run_id, run_b=run_b.run_id, alpha=alpha, noise=floor,
-        n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=_geomean(rows, draws),
+        n_comparisons=sum(p is not None for p in adjusted), rows=rows, geomean=_geomean(rows, draws, floor, alpha),
         caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key, codes in zip(shared, found)
                       for code, detail in codes),
         notes=tuple(environment_notes(run_a, run_b) + control_notes_of(run_a, "A", cells_a, min_effect)
@@ -218,8 +218,9 @@ def _row(a: Cell, b: Cell, found: list[tuple[str, str]], diff: stats.Difference,
                        floor))
 
 
-def _geomean(rows: tuple[CompareRow, ...], draws: dict) -> tuple[GeomeanRow, ...]:
-    return geomean_rows(rows, draws, paired=False)
+def _geomean(rows: tuple[CompareRow, ...], draws: dict, floor: stats.NoiseFloor, alpha: float
+             ) -> tuple[GeomeanRow, ...]:
+    return geomean_rows(rows, draws, paired=False, floor=floor, alpha=alpha)
 
 
 def environment_notes(run_a: RunData, run_b: RunData) -> list[str]:

@@ -86,15 +86,11 @@ def _missing(base: Cell, other: Cell, why: str) -> stats.Difference:
     return stats.Difference(stats.ratio_of_medians(base.values, other.values), None, None, None, missing=why)
 
 
-def geomean_interval(logs: Sequence[tuple[dict[int, float], dict[int, float]]], paired: bool
-                     ) -> tuple[float, float] | None:
-    """95 % interval of the geometric mean of step ratios: per side and round, the mean log statistic over the
-    steps (rounds where every step was measured), then the same round-level interval as one step."""
-    if not logs:
-        return None
+def geomean_difference(logs: Sequence[tuple[dict[int, float], dict[int, float]]], paired: bool) -> stats.Difference:
+    """The geometric mean of step ratios judged like one step: per side and round, the mean log statistic over the
+    steps (rounds where every step was measured), then the same round-level estimate, test and intervals."""
     sides = []
     for side in (0, 1):
-        common = set.intersection(*(set(pair[side]) for pair in logs))
+        common = set.intersection(*(set(pair[side]) for pair in logs)) if logs else set()
         sides.append({r: sum(pair[side][r] for pair in logs) / len(logs) for r in common})
-    found = estimate(sides[0], sides[1], paired)
-    return found.interval(stats.CONFIDENCE) if found else None
+    return from_estimate(estimate(sides[0], sides[1], paired), paired)

@@ -77,6 +77,11 @@ class GeomeanRow:
     ci_high: float | None = None
     steps: str = ""
     builder: str = "classic"
+    #: Judged like a step against ±δ; its p-value adjusted (Benjamini–Hochberg) among the run's geometric means, a
+    #: family of its own: they summarise steps whose own tests are already in the rows' family.
+    p_adjusted: float | None = None
+    verdict: str = stats.UNTESTED
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,8 @@ def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DE
     design = differences.ROUNDS if designs and set(designs.values()) == {differences.ROUNDS} else differences.BUILDS
     return Summary(
         run_id=run.run_id, baseline=baseline, alpha=alpha, noise=floor, design=design,
-        n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows, geomean=geomean_rows(rows, draws),
+        n_comparisons=sum(p is not None for p in adjusted.values()), rows=rows,
+        geomean=geomean_rows(rows, draws, floor=floor, alpha=alpha),
         caveats=tuple(Caveat(code, *key[:3], detail, key[3]) for key in keys for code, detail in found[key]),
         notes=tuple(run_notes(run, baseline, cells) + design_notes(designs) + floor_note),
         headlines=headlines(rows, baseline) + unmeasured_headlines(run, baseline, cells), control=control,
@@ -276,23 +282,31 @@ def explain(verdict: str, diff: stats.Difference, floor: stats.NoiseFloor) -> st
             "(4× the rounds halve it)")
 
 
-def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None, paired: bool = True) -> tuple[GeomeanRow, ...]:
+def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None, paired: bool = True,
+                 floor: stats.NoiseFloor | None = None, alpha: float = stats.DEFAULT_ALPHA) -> tuple[GeomeanRow, ...]:
     """Per non-baseline scenario and builder, the geometric mean of its step ratios (FROM, whole builds and cells
-    without a ratio left out), with a round-level interval when every covered step has per-round statistics."""
+    without a ratio left out), with a round-level interval and a verdict when every covered step has per-round
+    statistics."""
+    floor = floor or stats.declared(stats.DEFAULT_MIN_EFFECT)
     members: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         if not row.is_baseline and row.step != TOTAL and not row.is_setup:
             bucket = members.setdefault((row.scenario, row.builder), [])
             if row.ratio is not None:
                 bucket.append(row)
+    judged = {}
+    for key, covered in members.items():
+        found = [(draws or {}).get((row.workload, row.step, row.scenario, row.builder)) for row in covered]
+        judged[key] = (differences.geomean_difference(found, paired) if found and all(d is not None for d in found)
+                       else stats.Difference(None, None, None, None, missing="a step without per-round statistics"))
+    adjusted = dict(zip(judged, stats.adjust_pvalues([diff.p_value for diff in judged.values()])))
     geomeans = []
     for (name, builder), covered in members.items():
-        found = [(draws or {}).get((row.workload, row.step, row.scenario, row.builder)) for row in covered]
-        interval = (differences.geomean_interval(found, paired) if found and all(d is not None for d in found)
-                    else None)
-        low, high = interval or (None, None)
+        diff = judged[(name, builder)]
+        verdict = stats.verdict(adjusted[(name, builder)], diff, floor.min_effect, alpha)
         geomeans.append(GeomeanRow(name, stats.geometric_mean([row.ratio for row in covered]), len(covered),
-                                   low, high, _step_list(covered), builder))
+                                   diff.ci_low, diff.ci_high, _step_list(covered), builder,
+                                   adjusted[(name, builder)], verdict, explain(verdict, diff, floor)))
     return tuple(geomeans)
 
 

@@ -142,7 +142,8 @@ def summary_legend(summary: Summary) -> tuple[str, ...]:
         f"median 95% CI: distribution-free, from order statistics (none below {stats.MIN_N_CI} samples); "
         "CV: standard deviation ÷ mean.",
         f"p_adj: {_test_method(summary.design)}, Benjamini–Hochberg adjusted over {summary.n_comparisons} "
-        "comparisons.",
+        "comparisons (a geometric mean: the same test on the per-round mean of its steps' logs, adjusted among the "
+        "geometric means).",
         verdict_legend(summary.alpha, summary.noise.min_effect),
         "(…): a ratio without a test (untested); n (k failed): k failed samples, counted but not timed. Warmups and "
         "FROM steps (csv/json only) excluded.",
@@ -231,12 +232,15 @@ def geomean_cells(g, show=numbers.ratio, interval=numbers.ratio_interval, header
              g.scenario + (f" ({builder})" if builder != "classic" else "")] + [""] * (len(headers) - 3)
     cells[headers.index(ratio_column)] = show(g.ratio)
     cells[headers.index(ci_column)] = interval(g.ci_low, g.ci_high)
+    cells[headers.index("p_adj")] = numbers.p_value(g.p_adjusted)
+    cells[headers.index("verdict")] = g.verdict
     return tuple(cells)
 
 
 def geomean_records(geomean) -> list[dict]:
     return [{"scenario": g.scenario, "ratio": g.ratio, "ratio_ci_low": g.ci_low, "ratio_ci_high": g.ci_high,
-             "n_cells": g.n_cells, "steps": g.steps, "builder": g.builder} for g in geomean]
+             "n_cells": g.n_cells, "steps": g.steps, "builder": g.builder, "p_adjusted": g.p_adjusted,
+             "verdict": g.verdict, "reason": g.reason} for g in geomean]
 
 
 def headline_records(found, rows: Sequence = ()) -> list[dict]:

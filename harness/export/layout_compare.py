@@ -70,7 +70,8 @@ def legend(comparison: RunComparison) -> tuple[str, ...]:
             else "two-sided Mann–Whitney U over builds")
     return (
         f"A = run {comparison.run_a}, B = run {comparison.run_b}. 95% CI by {ci}.",
-        f"p_adj: {test}, Benjamini–Hochberg adjusted over {comparison.n_comparisons} comparisons.",
+        f"p_adj: {test}, Benjamini–Hochberg adjusted over {comparison.n_comparisons} comparisons (geometric means "
+        "among themselves).",
         noise_sentence(comparison.noise),
         verdict_legend(comparison.alpha, comparison.noise.min_effect),
         "(…): a change without a test (untested); n (k failed): k failed samples, counted but not timed. Warmups "

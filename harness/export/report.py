@@ -282,7 +282,9 @@ def methods_lines(summary: Summary) -> list[str]:
             "- Two-sided Mann–Whitney U test (scipy.stats.mannwhitneyu; exact, or an exact permutation test with ties).",
         ]
     lines += [
-        f"- p-values Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run.",
+        f"- p-values Benjamini–Hochberg adjusted over the {summary.n_comparisons} comparisons of the run. A geometric "
+        "mean of step ratios is judged like a step (the same round-level test and intervals on the per-round mean of "
+        "its steps' log statistics), its p-value adjusted among the run's geometric means.",
         f"- {noise_sentence(summary.noise)}",
         f"- Verdict against the declared smallest effect δ = ±{summary.noise.min_effect:.0%}: `slower`/`faster` "
         f"when adjusted p < {summary.alpha:g} *and* the 95% interval lies wholly beyond ±δ; `equivalent` when the "

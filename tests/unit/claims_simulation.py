@@ -72,17 +72,20 @@ class Outcome:
 
     slower: float  # whole build called slower
     equivalent: float  # whole build called equivalent
-    any_claim: float  # any cell called slower or faster
+    any_claim: float  # any cell or geometric mean called slower or faster
     coverage: float  # whole-build 95 % interval holds the true ratio
+    geomean_slower: float = 0.0  # the geometric mean of the step ratios called slower
 
 
 def outcome(condition: Condition, matrices: int, seed: int) -> Outcome:
-    slower = equivalent = claims = covered = 0
+    slower = equivalent = claims = covered = geomean_slower = 0
     for index in range(matrices):
         summary = summarize(as_run(simulate(condition, seed + index)))
         row = whole_build(summary)
         slower += row.verdict == "slower"
         equivalent += row.verdict == "equivalent"
-        claims += any(r.verdict in ("slower", "faster") for r in summary.rows)
+        claims += any(r.verdict in ("slower", "faster") for r in (*summary.rows, *summary.geomean))
+        geomean_slower += summary.geomean[0].verdict == "slower"
         covered += row.ratio_ci_low <= condition.effect <= row.ratio_ci_high
-    return Outcome(slower / matrices, equivalent / matrices, claims / matrices, covered / matrices)
+    return Outcome(slower / matrices, equivalent / matrices, claims / matrices, covered / matrices,
+                   geomean_slower / matrices)

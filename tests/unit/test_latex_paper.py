@@ -83,7 +83,7 @@ def test_one_float_per_workload_with_a_short_label_a_sentence_and_notes() -> Non
     text = render_run_summary(EXAMPLE, "latex")
     labels = re.findall(r"\\label\{([^}]*)\}", text)
     assert labels == ["tab:20261127t101500z-example-seed", "tab:20261127t101500z-example-seed-more",
-                      "tab:20261127t101500z-example-geomean"]
+                      "tab:20261127t101500z-example-geomean", "tab:20261127t101500z-example-geomean-more"]
     captions = re.findall(r"\\caption\{(.*)\}", text)
     assert all(caption.count(". ") == 0 and caption.endswith(".") for caption in captions)
     assert "harness summary" not in captions[0] and "seed" in captions[0]
