@@ -1,4 +1,5 @@
-"""`harness plan PILOT_RUN`: how many rounds × builds per round a matrix needs, sized from a pilot run."""
+"""`harness plan PILOT_RUN` / `harness plan MATRIX --pilot`: how many rounds × builds per round a matrix needs,
+sized from a pilot run (an earlier one, or one it measures first)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,24 @@ same matrix on the same machine), estimate the variance between daemon sessions 
 (log scale, whole builds, every scenario), and print the cheapest rounds × builds per round that, with the stated
 power, show two identical scenarios `equivalent` within ±δ and a true effect of 2δ `slower` (Kalibera & Jones,
 ISMM 2013). Cost: rounds × scenarios × (the pilot's per-session overhead + builds × its median build time).
-Method and formulas: harness/analysis/sizing.py. Starts nothing."""
+Method and formulas: harness/analysis/sizing.py. Starts nothing.
+
+With --pilot, the argument is a matrix: the pilot is measured first (every scenario of the matrix, 3 rounds × 2
+builds, no warmup beyond one; needs root like `harness run`), its run directory printed, then sized as above."""
+
+#: The pilot `--pilot` measures: the fewest rounds and builds per round that estimate both variances.
+PILOT_ROUNDS = 3
+PILOT_BUILDS_PER_ROUND = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="PILOT_RUN", help="a run directory to size from")
+    parser.add_argument("run_dir", type=Path, metavar="PILOT_RUN", help="a run directory to size from (a matrix "
+                        "file with --pilot)")
+    parser.add_argument("--pilot", action="store_true",
+                        help="PILOT_RUN is a matrix: measure a short pilot of it first, then size from that")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="where --pilot writes its run")
+    parser.add_argument("--work-dir", type=Path, default=Path("/var/lib/harness"),
+                        help="private daemons' data for --pilot, as for `harness run`")
     parser.add_argument("--min-effect", type=float, metavar="PCT",
                         help="smallest effect of interest δ in percent (default: the run's min_effect, else 5)")
     parser.add_argument("--power", type=float, default=80, metavar="PCT", help="power to aim for (default: 80)")
@@ -32,16 +46,45 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--power {args.power:g} is outside 50–99.9 (percent); use e.g. --power 80")
     if args.min_effect is not None and not 1 <= args.min_effect <= 100:
         raise InputError(f"--min-effect {args.min_effect:g} is outside 1–100: it is in percent (5 means ±5%)")
-    pilot = load_run(args.run_dir)
+    run_dir = _pilot(args) if args.pilot else args.run_dir
+    if not args.pilot and args.run_dir.is_file():
+        raise InputError(f"{args.run_dir} is a file, not a run directory: add --pilot to measure a pilot of that "
+                         "matrix first, or pass a run directory")
+    pilot = load_run(run_dir)
     delta = declared_min_effect(pilot.manifest) if args.min_effect is None else args.min_effect / 100
     found = sizing.variances(pilot)
     if found is None:
-        raise InputError(f"{args.run_dir} has no whole build measured in ≥ 2 rounds of ≥ 2 builds: run a pilot "
+        raise InputError(f"{run_dir} has no whole build measured in ≥ 2 rounds of ≥ 2 builds: run a pilot "
                          "with rounds: 3 and repetitions: 6 (or more), then plan from it")
     design = sizing.cheapest(found, delta, args.power / 100)
     for line in plan_lines(found, design, delta, args.power):
         print(line)
     return 0
+
+
+def _pilot(args: argparse.Namespace) -> Path:
+    """Measure the pilot of the matrix `args.run_dir`; its run directory (InputError when it measured nothing)."""
+    import dataclasses
+    import sys
+
+    from harness.commands.run import measure
+    from harness.config import Repetitions, load_matrix
+    from harness.errors import HarnessError
+
+    matrix = load_matrix(args.run_dir)
+    builds = PILOT_ROUNDS * PILOT_BUILDS_PER_ROUND
+    pilot = dataclasses.replace(matrix, rounds=PILOT_ROUNDS, repetitions=Repetitions(min=builds, max=builds),
+                                warmup=min(matrix.warmup, 1))
+    print(f"pilot: {len(matrix.scenarios)} scenarios × {PILOT_ROUNDS} rounds × {PILOT_BUILDS_PER_ROUND} builds per "
+          "round", file=sys.stderr)
+    measured = measure(pilot, args.run_dir, args.results, args.work_dir)
+    for problem in measured.problems:
+        print(problem)
+    print(f"pilot run: {measured.run_dir}")
+    if measured.exit_code in (130, 143):
+        raise HarnessError(f"the pilot was interrupted; plan from what it measured with `harness plan "
+                           f"{measured.run_dir}`")
+    return measured.run_dir
 
 
 def plan_lines(found, design, delta: float, power: float) -> list[str]:

@@ -52,39 +52,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
+    matrix = dataclasses.replace(matrix, profile=True) if args.profile else matrix
+    measured = measure(matrix, args.file, args.results, args.work_dir, tuple(args.only), args.resume)
+    if measured.exit_code in (130, 143):
+        return measured.exit_code
+    _print_summary(measured.run_dir)
+    for problem in measured.problems:
+        print(problem)
+    print(f"results: {measured.run_dir}")
+    return measured.exit_code
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    run_dir: Path
+    exit_code: int
+    problems: tuple[str, ...]  # "scenario NAME: failed — reason", one per scenario that did not end ok
+
+
+def measure(matrix: Matrix, file: Path, results: Path, work_dir: Path, only: tuple[str, ...] = (),
+            resume: Path | None = None) -> Measured:
+    """Measure `matrix` into a new run directory under `results` (or `resume` one): progress on stderr; interrupted,
+    it prints how to resume and the `results:` line itself (exit code 130 or 143)."""
     from harness.measure.facts import machine_facts
     from harness.measure.progress import TerminalProgress  # noqa: PLC0415 - heavy imports only for real runs
     from harness.measure.runner import Runner, check_selection
     from harness.results.writer import RunDirectory
 
-    matrix = _with_control(_with_reps(load_matrix(args.file), args.reps), args.control)
-    matrix = dataclasses.replace(matrix, profile=True) if args.profile else matrix
-    only = tuple(args.only)
     check_selection(matrix, only)
     _check_machine(matrix, only)
     with run_lock("another run"):
         _refuse_leftovers()
-        run_dir = _resumed(args.resume, matrix) if args.resume else RunDirectory.create(args.results, matrix,
-                                                                                       sys.argv, machine_facts())
+        run_dir = _resumed(resume, matrix) if resume else RunDirectory.create(results, matrix, sys.argv,
+                                                                              machine_facts())
         print(f"run directory: {run_dir.path}", file=sys.stderr)
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
         try:
             progress = TerminalProgress.for_run(matrix, only, run_dir.path.parent)
-            outcome = Runner(matrix, run_dir, progress, args.work_dir, only).execute()
+            outcome = Runner(matrix, run_dir, progress, work_dir, only).execute()
         except KeyboardInterrupt as interrupt:
             print(f"interrupted; every finished build is in {run_dir.path}/samples.jsonl — continue with "
-                  f"`harness run {args.file} --resume {run_dir.path}`", file=sys.stderr)
+                  f"`harness run {file} --resume {run_dir.path}`", file=sys.stderr)
             print(f"results: {run_dir.path}")
-            return 143 if isinstance(interrupt, Terminated) else 130
+            return Measured(run_dir.path, 143 if isinstance(interrupt, Terminated) else 130, ())
         finally:
             signal.signal(signal.SIGTERM, previous)
-    _print_summary(run_dir.path)
-    for name, status in outcome.scenario_status.items():
-        if status != "ok":
-            reason = run_dir.read_manifest().scenarios[name].reason or "see manifest.json"
-            print(f"scenario {name}: {status} — {reason}")
-    print(f"results: {run_dir.path}")
-    return outcome.exit_code
+    scenarios = run_dir.read_manifest().scenarios
+    problems = tuple(f"scenario {name}: {status} — {scenarios[name].reason or 'see manifest.json'}"
+                     for name, status in outcome.scenario_status.items() if status != "ok")
+    return Measured(run_dir.path, outcome.exit_code, problems)
 
 
 def _print_summary(path: Path) -> None:
