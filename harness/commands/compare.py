@@ -27,7 +27,8 @@ The table fits COLUMNS (it drops n A, n B,
 then p_adj, then puts each step's instruction on a line above its rows; --wide keeps every column).
 With more runs (RUN_C …) each is compared with RUN_A as above, and the table has one column per run
 (benchstat-style: the median and the change against A, with the same marks); --fail-above gates every later
-run: exit 1 when any is slower beyond PCT, else 4 when any left a cell of A unjudged.
+run: exit 1 when any is slower beyond PCT, else 4 when any left a cell of A unjudged. Two campaign directories
+are gated on their pooled headlines the same way: exit 4 also when a machine has a run in only one of them.
 Formats: table, md, latex, csv (tidy), json."""
 
 
@@ -98,7 +99,12 @@ def _campaigns(args: argparse.Namespace) -> int:
     import sys
 
     from harness.errors import InputError
-    from harness.export.views_campaign import campaign_comparison, pooled_slower_beyond, render_campaign_comparison
+    from harness.export.views_campaign import (
+        campaign_comparison,
+        pooled_slower_beyond,
+        pooled_unjudged,
+        render_campaign_comparison,
+    )
     from harness.results.campaign_dir import is_campaign_dir
 
     if not (is_campaign_dir(args.run_a) and is_campaign_dir(args.run_b)):
@@ -106,7 +112,16 @@ def _campaigns(args: argparse.Namespace) -> int:
                          "directories (campaign.json)")
     comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha)
     print(render_campaign_comparison(comparison, args.format, wide=args.wide))
-    slower = pooled_slower_beyond(comparison, args.fail_above) if args.fail_above is not None else []
+    if args.fail_above is None:
+        return 0
+    head = f"fail-above {args.fail_above:g}%"
+    slower = pooled_slower_beyond(comparison, args.fail_above)
+    unjudged = pooled_unjudged(comparison)
     for line in slower:
-        print(f"fail-above {args.fail_above:g}%: {line}", file=sys.stderr)
-    return 1 if slower else 0
+        print(f"{head}: {line}", file=sys.stderr)
+    for line in unjudged:
+        print(f"{head}: cannot judge {line} (exit 4 unless a headline is slower)", file=sys.stderr)
+    if not slower and not unjudged:
+        print(f"{head}: pass — {len(comparison.headlines)} pooled headlines over {len(comparison.machines)} machines "
+              f"judged, none slower beyond {args.fail_above:g}%", file=sys.stderr)
+    return 1 if slower else 4 if unjudged else 0

@@ -27,6 +27,13 @@ def render_campaign_comparison(comparison: CampaignSummary, fmt: str = "table", 
     return render(campaign_doc(comparison), fmt, wide=wide)
 
 
+def pooled_unjudged(comparison: CampaignSummary) -> list[str]:
+    """What the gate could not judge: machines with a run in only one campaign (or none), pooled headlines untested."""
+    return [f"machine {name}: {why}" for name, why in comparison.missing.items()] + [
+        f"{h.workload} whole build on {h.scenario}: untested over {h.pooled.n_machines} machines"
+        for h in comparison.headlines if h.pooled.verdict == machines.UNTESTED]
+
+
 def pooled_slower_beyond(comparison: CampaignSummary, percent: float) -> list[str]:
     """The pooled headlines significantly slower in B by more than `percent` (the --fail-above gate), as lines."""
     return [f"{h.workload} whole build on {h.scenario}: {(h.pooled.ratio - 1) * 100:+.1f}% over "

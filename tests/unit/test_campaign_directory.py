@@ -117,3 +117,20 @@ def test_a_campaign_without_any_finished_machine_is_refused(tmp_path: Path) -> N
         from harness.results.campaign_dir import load_campaign_dir
 
         load_campaign_dir(directory)
+
+
+def test_the_campaign_gate_fails_closed_on_a_machine_it_could_not_compare(campaign_dir: Path, tmp_path: Path,
+                                                                          capsys) -> None:
+    """`compare --fail-above` over campaigns: a machine measured in only one of them leaves the pooled estimate
+    short of it — the gate exits 4 naming it, as a missing cell does for runs; with every machine, it passes in one
+    line."""
+    after = make_campaign(tmp_path / "after", {"m1": "example-run-after", "m2": "example-run", "m3":
+                                               "example-run-after"}, {})
+    assert main(["compare", str(campaign_dir), str(after), "--fail-above", "1000"]) == 4
+    err = capsys.readouterr().err
+    assert "cannot judge machine ghost" in err and "pass" not in err, err
+    again = make_campaign(tmp_path / "again", {"m1": "example-run", "m2": "example-run-after", "m3": "example-run"},
+                          {})
+    assert main(["compare", str(again), str(after), "--fail-above", "1000"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pass — " in err[0] and "3 machines" in err[0], err
