@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from harness.analysis import machines, stats
 from harness.analysis.compare import load_comparison
-from harness.analysis.summary import Headline, Summary, summarize
+from harness.analysis.summary import Headline, Summary, declared_min_effect, summarize
 from harness.results.campaign_dir import CampaignData
 
 
@@ -46,9 +46,12 @@ class CampaignSummary:
 
 
 def summarize_campaign(campaign: CampaignData, baseline: str | None = None, alpha: float = stats.DEFAULT_ALPHA,
-                       min_effect: float = machines.DEFAULT_MIN_EFFECT) -> CampaignSummary:
-    """Each machine's summary against `baseline` (default: the matrix's), and the pooled headlines."""
-    summaries = {name: summarize(run, baseline, alpha=alpha) for name, run in campaign.runs.items()}
+                       min_effect: float | None = None) -> CampaignSummary:
+    """Each machine's summary against `baseline` (default: the matrix's), and the pooled headlines, all judged
+    against `min_effect` (default: the matrix's, as its runs recorded it, else 5 %)."""
+    min_effect = campaign_min_effect(campaign) if min_effect is None else min_effect
+    summaries = {name: summarize(run, baseline, alpha=alpha, min_effect=min_effect)
+                 for name, run in campaign.runs.items()}
     groups: dict[tuple[str, str, str, str], list[tuple[str, Headline]]] = {}
     for name, summary in summaries.items():
         for headline in summary.headlines:
@@ -72,14 +75,21 @@ def _pooled(key: tuple[str, str, str, str], members: list[tuple[str, Headline]],
                           per_machine)
 
 
+def campaign_min_effect(campaign: CampaignData) -> float:
+    """The δ the campaign's matrix declared (every machine ran the same matrix: its first run says it)."""
+    return declared_min_effect(next(iter(campaign.runs.values())).manifest)
+
+
 def compare_campaigns(before: CampaignData, after: CampaignData, alpha: float = stats.DEFAULT_ALPHA,
-                      min_effect: float = machines.DEFAULT_MIN_EFFECT) -> CampaignSummary:
+                      min_effect: float | None = None) -> CampaignSummary:
     """Each machine both campaigns measured: its whole-build change B ÷ A (as `harness compare` of its two runs),
     then pooled over those machines; machines in only one campaign are listed as missing."""
+    min_effect = campaign_min_effect(before) if min_effect is None else min_effect
     shared = [name for name in before.runs if name in after.runs]
     groups: dict[tuple[str, str, str, str], list[tuple[str, Headline]]] = {}
     for name in shared:
-        comparison = load_comparison(before.runs[name].run_dir, after.runs[name].run_dir, alpha=alpha)
+        comparison = load_comparison(before.runs[name].run_dir, after.runs[name].run_dir, alpha=alpha,
+                                     min_effect=min_effect)
         for headline in comparison.headlines:
             key = (headline.workload, headline.scenario, f"campaign {before.campaign_id}", headline.builder)
             groups.setdefault(key, []).append((name, headline))

@@ -110,7 +110,7 @@ def _campaigns(args: argparse.Namespace) -> int:
     if not (is_campaign_dir(args.run_a) and is_campaign_dir(args.run_b)):
         raise InputError(f"compare a campaign with a campaign: {args.run_a} and {args.run_b} are not both campaign "
                          "directories (campaign.json)")
-    comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha)
+    comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha, min_effect=check_thresholds(args))
     print(render_campaign_comparison(comparison, args.format, wide=args.wide))
     if args.fail_above is None:
         return 0

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if is_campaign_dir(args.run_dir):  # a campaign: forest plots first, then per-machine tables (docs/campaigns.md)
         from harness.export.report_campaign import write_campaign_report
 
-        files = write_campaign_report(args.run_dir, args.out, args.baseline, alpha=args.alpha)
+        files = write_campaign_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)
         print(f"report: {files.markdown}")
         return 0
     files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)

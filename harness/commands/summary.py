@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if is_campaign_dir(args.run_dir):  # a campaign: per-machine headlines pooled over machines (docs/campaigns.md)
         from harness.export.views_campaign import render_campaign_summary
 
-        print(render_campaign_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, wide=args.wide))
+        print(render_campaign_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha,
+                                      min_effect=min_effect, wide=args.wide))
         return 0
     print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, min_effect=min_effect,
                              wide=args.wide))

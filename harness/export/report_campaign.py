@@ -25,10 +25,10 @@ class CampaignReportFiles:
 
 
 def write_campaign_report(directory: Path, out_dir: Path | None = None, baseline: str | None = None, *,
-                          alpha: float = stats.DEFAULT_ALPHA) -> CampaignReportFiles:
+                          alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None) -> CampaignReportFiles:
     campaign = load_campaign_dir(directory)
     out = Path(out_dir) if out_dir else campaign.directory / "report"
-    summary = summarize_campaign(campaign, baseline, alpha=alpha)
+    summary = summarize_campaign(campaign, baseline, alpha=alpha, min_effect=min_effect)
     images = [path for index, h in enumerate(summary.headlines)
               for path in save_forest(forest_figure(h, summary.min_effect), out / "plots", f"forest-{index + 1}")]
     doc = campaign_doc(summary)

@@ -12,14 +12,17 @@ from harness.results.campaign_dir import load_campaign_dir
 
 
 def render_campaign_summary(directory: Path, fmt: str = "table", baseline: str | None = None, *,
-                            alpha: float = stats.DEFAULT_ALPHA, wide: bool = False) -> str:
+                            alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None,
+                            wide: bool = False) -> str:
     check_format(fmt)
-    summary = summarize_campaign(load_campaign_dir(Path(directory)), baseline, alpha=alpha)
+    summary = summarize_campaign(load_campaign_dir(Path(directory)), baseline, alpha=alpha, min_effect=min_effect)
     return render(campaign_doc(summary), fmt, wide=wide)
 
 
-def campaign_comparison(before: Path, after: Path, alpha: float = stats.DEFAULT_ALPHA) -> CampaignSummary:
-    return compare_campaigns(load_campaign_dir(Path(before)), load_campaign_dir(Path(after)), alpha=alpha)
+def campaign_comparison(before: Path, after: Path, alpha: float = stats.DEFAULT_ALPHA,
+                        min_effect: float | None = None) -> CampaignSummary:
+    return compare_campaigns(load_campaign_dir(Path(before)), load_campaign_dir(Path(after)), alpha=alpha,
+                             min_effect=min_effect)
 
 
 def render_campaign_comparison(comparison: CampaignSummary, fmt: str = "table", wide: bool = False) -> str:

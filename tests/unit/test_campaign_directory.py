@@ -134,3 +134,15 @@ def test_the_campaign_gate_fails_closed_on_a_machine_it_could_not_compare(campai
     assert main(["compare", str(again), str(after), "--fail-above", "1000"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pass — " in err[0] and "3 machines" in err[0], err
+
+
+def test_pooled_verdicts_use_the_declared_smallest_effect(campaign_dir: Path, capsys) -> None:
+    """The matrix's min_effect (recorded in every machine's run), or --min-effect, judges the pooled headlines and
+    each machine's alike; they used a fixed 5 % before."""
+    for manifest in campaign_dir.glob("machines/*/*/manifest.json"):
+        manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"min_effect": 0.25}))
+    assert main(["summary", str(campaign_dir), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["min_effect"] == 0.25
+    assert main(["summary", str(campaign_dir), "--format", "json", "--min-effect", "10"]) == 0
+    assert json.loads(capsys.readouterr().out)["min_effect"] == 0.10
