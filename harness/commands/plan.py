@@ -46,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--power {args.power:g} is outside 50–99.9 (percent); use e.g. --power 80")
     if args.min_effect is not None and not 1 <= args.min_effect <= 100:
         raise InputError(f"--min-effect {args.min_effect:g} is outside 1–100: it is in percent (5 means ±5%)")
-    run_dir = _pilot(args) if args.pilot else args.run_dir
     if not args.pilot and args.run_dir.is_file():
         raise InputError(f"{args.run_dir} is a file, not a run directory: add --pilot to measure a pilot of that "
                          "matrix first, or pass a run directory")
+    run_dir = args.run_dir
+    if args.pilot:
+        measured = _pilot(args)
+        if measured.exit_code in (130, 143):  # interrupted: it said how to go on; nothing to size yet
+            return measured.exit_code
+        run_dir = measured.run_dir
     pilot = load_run(run_dir)
     delta = declared_min_effect(pilot.manifest) if args.min_effect is None else args.min_effect / 100
     found = sizing.variances(pilot)
@@ -62,14 +67,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pilot(args: argparse.Namespace) -> Path:
-    """Measure the pilot of the matrix `args.run_dir`; its run directory (InputError when it measured nothing)."""
+def _pilot(args: argparse.Namespace):
+    """Measure the pilot of the matrix `args.run_dir` as `harness run` would (the same `measure`), with the pilot's
+    rounds and builds instead of the matrix's; its problems and run directory are printed."""
     import dataclasses
     import sys
 
     from harness.commands.run import measure
     from harness.config import Repetitions, load_matrix
-    from harness.errors import HarnessError
 
     matrix = load_matrix(args.run_dir)
     builds = PILOT_ROUNDS * PILOT_BUILDS_PER_ROUND
@@ -81,10 +86,7 @@ def _pilot(args: argparse.Namespace) -> Path:
     for problem in measured.problems:
         print(problem)
     print(f"pilot run: {measured.run_dir}")
-    if measured.exit_code in (130, 143):
-        raise HarnessError(f"the pilot was interrupted; plan from what it measured with `harness plan "
-                           f"{measured.run_dir}`")
-    return measured.run_dir
+    return measured
 
 
 def plan_lines(found, design, delta: float, power: float) -> list[str]:

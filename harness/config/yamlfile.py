@@ -31,8 +31,7 @@ MAX_SHOWN_KEY = 80
 #: largest file allowed is read in well under a second instead of several.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: A number as a person writes one. YAML 1.1 also reads `1:30` as 90 (base 60), `017` as 15 (octal), `0x1f`, `0b1`
-#: and `1_000`:
-#: a surprise in a configuration, so those are refused with what YAML made of them.
+#: and `1_000`: a surprise in a configuration, so those are refused with what YAML made of them.
 PLAIN_NUMBER = re.compile(r"[-+]?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 

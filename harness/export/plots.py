@@ -146,8 +146,8 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
     axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     axes.tick_params(labelsize=7)
     axes.set_xlabel(f"ratio to {baseline or 'the baseline'} (log scale)\nbars: 95% interval; grey band: ±δ "
-                    f"{noise.low:.3f}–{noise.high:.3f}; filled: slower/faster; hollow: equivalent, inconclusive; "
-                    "×: untested", fontsize=7)
+                    f"{noise.low:.3f}–{noise.high:.3f}\nfilled: slower/faster; hollow: equivalent, inconclusive; "
+                    "×: untested", fontsize=7)  # three lines: one would run past a narrow figure's edge
     return figure
 
 

@@ -13,7 +13,9 @@ from matplotlib.figure import Figure
 from harness import export
 from harness.analysis import machines, stats
 from harness.analysis.campaign_summary import CampaignSummary, PooledHeadline, summarize_campaign
+from harness.errors import printable
 from harness.export.layout_campaign import campaign_doc, pooled_sentence
+from harness.export.markdown import alt, href, literal, prose
 from harness.results.campaign_dir import CampaignData, load_campaign_dir
 
 
@@ -76,28 +78,35 @@ def save_forest(figure: Figure, out_dir: Path, stem: str) -> list[Path]:
 
 
 def report_markdown(campaign: CampaignData, summary: CampaignSummary, doc, images: list[Path]) -> str:
-    lines = [f"# Campaign {summary.campaign_id}", ""]
+    """The report text. Machine names, facts and reasons come from campaign.json, which anyone may have written:
+    they are shown as text (`markdown.prose`/`literal`), never as markup, and the citation block holds no line
+    break of theirs."""
+    lines = [f"# Campaign {prose(summary.campaign_id)}", ""]
     for h, image in zip(summary.headlines, images):
-        lines += [f"![forest plot: {h.scenario}]({image})", "", f"**{pooled_sentence(h)}**", ""]
+        lines += [f"![forest plot: {alt(h.scenario)}]({href(image.as_posix())})", "",
+                  f"**{prose(pooled_sentence(h))}**", ""]
     lines += [export.render(replace(doc, headlines=()), "md"), "", "## Machines", "",
               "| machine | status | CPU | cores | memory MB | kernel | distribution | engines |",
               "|---|---|---|---|---|---|---|---|"]
     for name, record in campaign.manifest.get("machines", {}).items():
         facts = record.get("facts") or {}
-        engines = ", ".join(sorted({v for v in (record.get("engines") or {}).values() if v})) or "–"
-        status = record["status"] + (f": {record['reason']}" if record.get("reason") else "")
-        lines.append(f"| {name} | {status.replace('|', '/')} | {facts.get('cpu_model') or '–'} | "
-                     f"{facts.get('cores') or '–'} | {facts.get('memory_mb') or '–'} | {facts.get('kernel') or '–'} | "
-                     f"{facts.get('distribution') or '–'} | {engines} |")
+        engines = ", ".join(sorted({str(v) for v in (record.get("engines") or {}).values() if v})) or "–"
+        status = f"{record.get('status')}" + (f": {record['reason']}" if record.get("reason") else "")
+        cells = [status, *(facts.get(key) or "–" for key in ("cpu_model", "cores", "memory_mb", "kernel",
+                                                             "distribution")), engines]
+        lines.append("| " + " | ".join([literal(name), *map(prose, cells)]) + " |")
     manifest = campaign.manifest
-    lines += ["", "## Cite", "", "```",
-              f"campaign {summary.campaign_id}: {manifest.get('started_at')} – {manifest.get('ended_at')}",
-              f"harness {manifest.get('harness_version')} ({manifest.get('git_commit') or 'no git commit'})",
-              f"command: {' '.join(manifest.get('command') or [])}",
-              f"matrix sha256 {manifest['matrix']['sha256']}; inventory sha256 {manifest['inventory']['sha256']}",
-              f"machines: {', '.join(summary.machines)}; pooled by {machines.__name__} (random effects, "
-              "Hartung–Knapp)", "```", ""]
-    return "\n".join(lines)
+    cite = [f"campaign {summary.campaign_id}: {manifest.get('started_at')} – {manifest.get('ended_at')}",
+            f"harness {manifest.get('harness_version')} ({manifest.get('git_commit') or 'no git commit'})",
+            f"command: {' '.join(map(str, manifest.get('command') or []))}",
+            f"matrix sha256 {_digest(manifest, 'matrix')}; inventory sha256 {_digest(manifest, 'inventory')}",
+            f"machines: {', '.join(summary.machines)}; pooled by {machines.__name__} (random effects, Hartung–Knapp)"]
+    return "\n".join([*lines, "", "## Cite", "", "```", *map(printable, cite), "```", ""])
+
+
+def _digest(manifest: dict, key: str) -> object:
+    record = manifest.get(key)
+    return record.get("sha256", "?") if isinstance(record, dict) else "?"
 
 
 def _write(path: Path, text: str) -> Path:

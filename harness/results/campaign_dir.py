@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError, printable
+from harness.errors import InputError
 from harness.results.reader import NotJson, RunData, check_inside, check_name, load_run, not_json
 
 CAMPAIGN_MANIFEST = "campaign.json"
@@ -51,7 +51,7 @@ def load_campaign_dir(directory: Path) -> CampaignData:
             check_inside(record["run_dir"], f"{path}: machines.{machine}.run_dir")
             runs[machine] = load_run(directory / record["run_dir"])
         else:
-            missing[machine] = printable(f"{record.get('status')}: {record.get('reason') or 'no reason recorded'}")
+            missing[machine] = f"{record.get('status')}: {record.get('reason') or 'no reason recorded'}"
     if not runs:
         raise InputError(f"{directory}: no machine finished its run yet ({'; '.join(missing.values()) or 'none'}); "
                          "continue it with `harness campaign run CAMPAIGN --resume DIR`")

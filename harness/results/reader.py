@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,7 +16,7 @@ from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.config.names import BUILDERS
-from harness.errors import InputError
+from harness.errors import CONTROL, InputError
 from harness.results.manifest import check_present, migrate
 from harness.results.writer import Sample, whole_builds
 
@@ -139,8 +138,7 @@ def check_inside(path: object, where: str) -> None:
 
 
 def check_name(name: object, where: str) -> None:
-    if not isinstance(name, str) or not name or len(name) > MAX_NAME or any(unicodedata.category(c) == "Cc"
-                                                                            for c in name):
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME or CONTROL.search(name):
         raise InputError(f"{where} has the name {_shown(name)}: a name must be 1 to {MAX_NAME} printable characters; "
                          "`harness run` never writes such a name")
 
@@ -199,13 +197,9 @@ def _parse_sample(record: object, where: str) -> Sample:
         _expect(isinstance(record[key], bool), where, key, record[key], "true or false")
     builder = record.get("builder", "classic")
     _expect(builder in BUILDERS, where, "builder", builder, f"one of {', '.join(BUILDERS)}")
-    step = record.get("step")
-    if kind == "step":
-        if "step" not in record:
-            raise InputError(f"{where} lacks the key 'step' (kind step); was it written by `harness run`?")
-        step = _integer(record, "step", where, low=1)
-    elif step is not None:
-        step = _integer(record, "step", where, low=1)
+    if kind == "step" and "step" not in record:
+        raise InputError(f"{where} lacks the key 'step' (kind step); was it written by `harness run`?")
+    step = _integer(record, "step", where, low=1) if kind == "step" or record.get("step") is not None else None
     return Sample(
         run_id=record.get("run_id", ""), ended_at=record.get("ended_at", ""), schema=schema, scenario=record["scenario"],
         workload=record["workload"], rep=_integer(record, "rep", where, low=1), warmup=record["warmup"], kind=kind,

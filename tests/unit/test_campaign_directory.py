@@ -97,7 +97,7 @@ def test_report_leads_with_a_forest_plot(campaign_dir: Path, tmp_path: Path, cap
     text = (out / "report.md").read_text()
     assert text.splitlines()[2].startswith("![forest plot")
     assert (out / "plots" / "forest-1.png").stat().st_size > 0 and (out / "plots" / "forest-1.svg").is_file()
-    assert "| m1 | done |" in text and "| ghost | unreachable: Failed to connect" in text
+    assert "| `m1` | done |" in text and "| `ghost` | unreachable: Failed to connect" in text
     schema("campaign-summary.schema.json").validate(json.loads((out / "summary.json").read_text()))
 
 

@@ -215,3 +215,22 @@ def test_a_malformed_campaign_directory_is_refused(campaign: dict, message: str,
     assert main(["summary", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+
+
+def test_a_campaign_report_shows_machine_names_facts_and_reasons_as_text(tmp_path: Path) -> None:
+    """campaign.json is as much a stranger's file as a run: its machine facts and reasons reach the report as text."""
+    from tests.unit.test_campaign_directory import make_campaign
+
+    directory = make_campaign(tmp_path, {"m1": "example-run", "m2": "example-run-after"},
+                              {"ghost": "<script>alert(1)</script>\n```\n[x](javascript:alert(1))"})
+    campaign = json.loads((directory / "campaign.json").read_text())
+    campaign["machines"]["m1"]["facts"]["kernel"] = "6.1 <img src=x onerror=alert(1)>|x"
+    campaign["started_at"] = "2026\n```\n<b>"
+    (directory / "campaign.json").write_text(json.dumps(campaign))
+    assert main(["report", str(directory), "--out", str(tmp_path / "report")]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    prose = _prose(text)
+    assert not re.search(r"(?<!\\)<(img|script|b)\b", prose) and not re.search(r"(?<!\\)\]\(javascript", prose)
+    fences = [line for line in text.splitlines() if line.startswith("```")]
+    assert fences == ["```", "```"], fences
+    assert "| `ghost` | unreachable: \\<script>alert(1)\\</script>\\\\n" in text  # shown, not obeyed
