@@ -4,11 +4,13 @@ PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness
 RUN_PACKAGES := python3-venv docker.io busybox-static xfsprogs btrfs-progs fuse-overlayfs e2fsprogs
+# Podman (its API service runs Buildah): installed beside Docker, replacing nothing, and only for a podman matrix.
+PODMAN_PACKAGES := podman
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap cpio kmod openssh-client iproute2
 # pdflatex with booktabs and siunitx: tests/unit/test_latex_paper.py compiles the LaTeX tables.
 LATEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science
 # erofs-utils: the containerd erofs snapshotter's scenario (mkfs.erofs per layer), not part of `make run`'s matrix.
-TEST_PACKAGES := $(RUN_PACKAGES) erofs-utils vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES) \
+TEST_PACKAGES := $(RUN_PACKAGES) $(PODMAN_PACKAGES) erofs-utils vagrant openssh-server shellcheck debian-archive-keyring $(VM_PACKAGES) \
 	$(LATEX_PACKAGES)
 MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
@@ -18,7 +20,7 @@ RUN_ARGS ?=
 
 # The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
 run:
-	scripts/ensure-packages $(RUN_PACKAGES)
+	scripts/ensure-packages $(RUN_PACKAGES) $(if $(findstring podman,$(MATRIX)),$(PODMAN_PACKAGES))
 	$(MAKE) --no-print-directory venv
 	scripts/run-matrix $(HARNESS) $(MATRIX) $(RUN_ARGS)
 

@@ -30,12 +30,14 @@ class Check:
 
 
 def machine_checks() -> list[Check]:
-    dockerd = shutil.which("dockerd")
+    dockerd, podman = shutil.which("dockerd"), shutil.which("podman")
     overlay = read_overlay_parameters()
     return [
         Check("root", os.geteuid() == 0, f"uid {os.geteuid()}", "run as root: local scenarios start private daemons"),
         Check("dockerd", dockerd is not None, _version([dockerd, "--version"]) if dockerd else "not found",
               "apt-get install docker.io"),
+        Check("podman", podman is not None, _version([podman, "--version"]) if podman else "not found",
+              "apt-get install podman (for podman scenarios; it installs beside Docker)"),
         Check("static busybox", BUSYBOX.is_file(), str(BUSYBOX), "apt-get install busybox-static"),
         *[_tool(fs.mkfs[0], fs.package) for fs in FILESYSTEMS.values() if fs.package],
         *[_prerequisite(prerequisite) for prerequisite in prerequisites()],
@@ -88,10 +90,12 @@ def _needs(scenario: Scenario, checks: dict[str, Check]) -> list[str]:
     if isinstance(scenario.host, SshHost):
         return ["ssh", "no leftovers"]
     storage = scenario.storage
-    needs = ["root", "dockerd", "static busybox", "no leftovers"]
+    needs = ["root", "dockerd" if scenario.engine.family == "docker" else "podman", "static busybox", "no leftovers"]
     needs += FILESYSTEMS[storage.filesystem].mkfs[:1]
     driver = lookup(storage.driver, storage.image_store)
     needs += [prerequisite.name for prerequisite in (driver.prerequisites if driver else ())]
+    if any(value.endswith("fuse-overlayfs") for key, value in storage.options if key.endswith("mount_program")):
+        needs += ["fuse-overlayfs", "/dev/fuse"]  # containers/storage's overlay mounted through fuse-overlayfs
     if scenario.overlay.as_dict():
         needs.append("overlay module")
     return [name for name in needs if name in checks]

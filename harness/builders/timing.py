@@ -25,6 +25,8 @@ import urllib3.exceptions
 from harness.results.masking import mask_text
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
+#: Buildah's step lines, as podman's /build streams them.
+BUILDAH_STEP = re.compile(r"^STEP (\d+)/(\d+): (.*)$", re.S)
 BUILT = re.compile(r"^Successfully built ([0-9a-f]+)")
 #: The classic builder names the container a RUN step runs in, which ties the step to its container events.
 RUNNING_IN = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})\s*$")
@@ -66,21 +68,26 @@ class BuildTiming:
 
 
 def timed_build(api: docker.APIClient, context_tar: Path, tag: str, log: TextIO,
-                build_args: dict[str, str] | None = None) -> BuildTiming:
-    """Build `context_tar` without cache and time it; a failure is a result, not an exception."""
+                build_args: dict[str, str] | None = None, step_line: re.Pattern[str] = STEP) -> BuildTiming:
+    """Build `context_tar` without cache and time it; a failure is a result, not an exception.
+
+    `step_line` matches the builder's step lines: dockerd's "Step 1/4 : RUN …", or Buildah's "STEP 1/4: RUN …" when
+    podman's service builds (its Docker-compatible /build streams Buildah's own output, a layer committed per step).
+    """
     began = time.perf_counter_ns()
     try:
         with context_tar.open("rb") as context:
             stream = api.build(fileobj=context, custom_context=True, tag=tag, nocache=True, rm=True, forcerm=True,
                                decode=True, network_mode="none", pull=False, buildargs=build_args)
-            return timings_from_stream(_stamped(stream, log), began)
+            return timings_from_stream(_stamped(stream, log), began, step_line)
     except CONNECTION_ERRORS as error:
         elapsed = (time.perf_counter_ns() - began) / 1e9
         return BuildTiming(steps=(), seconds=elapsed, ok=False, error=_failure_text(error), image_id=None,
                            began_ns=began)
 
 
-def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int) -> BuildTiming:
+def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns: int,
+                        step_line: re.Pattern[str] = STEP) -> BuildTiming:
     """Turn (arrival ns, message) pairs into step and build timings. Pure, so it is tested without a daemon."""
     steps: list[StepTiming] = []
     current: tuple[int, str, int, str | None] | None = None  # (index, text, started ns, container)
@@ -89,7 +96,7 @@ def timings_from_stream(stamped: Iterable[tuple[int, dict[str, Any]]], began_ns:
     for arrived, message in stamped:
         last_ns = arrived
         text = message.get("stream", "")
-        step = STEP.match(text.strip()) if text else None
+        step = step_line.match(text.strip()) if text else None
         if step:
             if current:
                 steps.append(_finished(current, arrived, None))

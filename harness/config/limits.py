@@ -9,6 +9,9 @@ import re
 
 ENGINE_SOURCES = ("system", "debian", "static")
 
+#: Which stack serves the API: dockerd, or `podman system service` on containers/storage (Buildah builds).
+ENGINE_FAMILIES = ("docker", "podman")
+
 #: The first engine with the containerd image store (`features: {containerd-snapshotter: true}`).
 CONTAINERD_STORE_SINCE = (24, 0)
 

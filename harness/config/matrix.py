@@ -24,8 +24,8 @@ from harness.config.limits import (
     MAX_WARMUP,
     MAX_WORKLOADS,
 )
-from harness.config.model import Matrix, Repetitions, SshHost
-from harness.config.names import BUILDERS
+from harness.config.model import Matrix, Repetitions, Scenario, SshHost
+from harness.config.names import BUILDER_FAMILIES, BUILDERS
 from harness.config.scenario import scenario_from
 from harness.config.workload import (
     refuse_commit_with_buildkit,
@@ -51,20 +51,22 @@ def load_matrix(path: Path) -> Matrix:
     seed = top.take("order_seed", int, 0, check=between(0, MAX_SEED))
     rounds = top.take("rounds", int, None, check=between(1, MAX_REPETITIONS))
     control = top.take("control", bool, False)
-    builders = top.take("builders", list, ["classic"], check=at_most(len(BUILDERS) * 2))
+    builders = top.take("builders", list, None, check=at_most(len(BUILDERS) * 2))
     profile = top.take("profile", bool, False)
     min_effect = _min_effect(top)
     top.done()
 
     refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
+    scenarios = tuple(scenario_from(doc, index, name) for index, name in enumerate(scenario_names))
+    builders = _default_builders(scenarios) if builders is None else builders
     _refuse_unknown_builders(doc, builders)
     refuse_duplicates(doc, "builders", builders)
-    scenarios = tuple(scenario_from(doc, index, name) for index, name in enumerate(scenario_names))
     if baseline not in {s.name for s in scenarios}:
         raise doc.error(("baseline",), f"names {baseline!r}, which is not among the matrix's scenarios")
     cells = workload_cells(doc, workload_entries)
     refuse_duplicate_cells(doc, cells)
     refuse_commit_with_buildkit(doc, cells, builders)
+    _refuse_other_stacks(doc, scenarios, builders)
     workloads = tuple(workload for _, workload in cells)
     _refuse_too_many_builds(top, repetitions, warmup, len(scenarios), len(workloads), len(builders))
     files = tuple(dict.fromkeys((path, *(s.file for s in scenarios), *workload_files(path, workload_entries),
@@ -152,6 +154,23 @@ def _refuse_unknown_builders(doc: YamlDocument, builders: list[Any]) -> None:
     for index, entry in enumerate(builders):
         if entry not in BUILDERS:
             raise doc.error(("builders", index), f"{entry!r} is not a builder (known: {', '.join(BUILDERS)})")
+
+
+def _default_builders(scenarios: tuple[Scenario, ...]) -> list[str]:
+    """Each stack's own builder: Buildah for a matrix of podman scenarios, dockerd's classic builder otherwise."""
+    podman = bool(scenarios) and all(s.engine.family == "podman" for s in scenarios)
+    return ["buildah"] if podman else ["classic"]
+
+
+def _refuse_other_stacks(doc: YamlDocument, scenarios: tuple[Scenario, ...], builders: list[str]) -> None:
+    """Every scenario builds with every builder, so they must share a stack: Buildah has no dockerd to build on."""
+    for index, builder in enumerate(builders):
+        other = next((s for s in scenarios if s.engine.family != BUILDER_FAMILIES[builder]), None)
+        if other is not None:
+            raise doc.error(("builders", index), f"{builder} builds on {BUILDER_FAMILIES[builder]} engines, and "
+                            f"scenario {other.name} runs {other.engine.family}: a matrix's scenarios share its "
+                            f"builders, so keep podman scenarios (builders: [buildah]) and dockerd ones in separate "
+                            f"matrices")
 
 
 def _refuse_too_many_builds(top: Section, repetitions: Repetitions, warmup: int, scenarios: int,

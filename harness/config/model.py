@@ -66,6 +66,8 @@ class Engine:
     source: str = "system"
     url: str | None = None
     sha256: str | None = None
+    #: "docker" (dockerd) or "podman": `podman system service` on a private containers/storage, built with Buildah.
+    family: str = "docker"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from harness import drivers
 from harness.config.checks import one_path, refuse_escape
 from harness.config.limits import (
     CONTAINERD_STORE_SINCE,
+    ENGINE_FAMILIES,
     ENGINE_SOURCES,
     HOST_LABEL,
     HOST_TYPES,
@@ -53,7 +54,7 @@ def load_scenario(path: Path) -> Scenario:
     description = top.take("description", str, "")
     host = _host(top.section("host", required=True))
     engine = _engine(top.section("engine"))
-    storage = _storage(top.section("storage", required=True))
+    storage = _storage(top.section("storage", required=True), engine.family)
     kernel = top.section("kernel")
     kernel_package = kernel.take("package", str, None, check=_package_name)
     overlay = _overlay(kernel)
@@ -132,8 +133,11 @@ def _engine(section: Section) -> Engine:
                     source=section.take("source", str, "system", check=one_of(*ENGINE_SOURCES)),
                     url=section.take("url", str, None),
                     sha256=section.take("sha256", str, None, check=lambda v: None if SHA256_PATTERN.fullmatch(v) else
-                                        "must be 64 lower-case hex digits (`sha256sum` of the tarball)"))
+                                        "must be 64 lower-case hex digits (`sha256sum` of the tarball)"),
+                    family=section.take("family", str, "docker", check=one_of(*ENGINE_FAMILIES)))
     section.done()
+    if engine.family == "podman":
+        _check_podman_engine(section, engine)
     version = engine.version
     if engine.source != "system" and not (version and UPSTREAM_VERSION_PATTERN.fullmatch(version)):
         raise section.error("version", f"a {engine.source} engine needs an upstream version to pin, "
@@ -151,6 +155,15 @@ def _engine(section: Section) -> Engine:
     return engine
 
 
+def _check_podman_engine(section: Section, engine: Engine) -> None:
+    """Podman is the machine's own (Debian 12 packages 4.3): no dockerd, nothing pinned or fetched for it yet."""
+    for key, value, default in (("source", engine.source, "system"), ("dockerd", engine.dockerd, "dockerd"),
+                                ("package", engine.package, None)):
+        if value != default:
+            raise section.error(key, "a podman engine is the `podman` on this machine's PATH (`apt-get install "
+                                f"podman`): drop engine.{key}")
+
+
 def _engine_package(section: Section) -> dict[str, str | None]:
     """The package fields reach apt-get/yum as root on the target, so they must be package names and versions."""
     return {"package": section.take("package", str, None, check=_package_name),
@@ -162,6 +175,9 @@ def _check_engine(doc: YamlDocument, host: Host, engine: Engine, storage: Storag
     if engine.source != "system" and not isinstance(host, LocalHost):
         raise doc.error(("engine", "source"), "pinned engines (debian, static) run on local hosts; a VM or server "
                         "installs engine.package at engine.version when provisioned")
+    if engine.family == "podman" and not isinstance(host, LocalHost):
+        raise doc.error(("engine", "family"), "podman engines run on local hosts for now (a private `podman system "
+                        "service` per scenario); provisioning Podman on a VM or server is not written yet")
     if storage.image_store != "containerd":
         return
     if not isinstance(host, LocalHost):
@@ -178,13 +194,23 @@ def has_containerd_store(version: str | None) -> bool:
     return match is None or (int(match[1]), int(match[2])) >= CONTAINERD_STORE_SINCE
 
 
-def _storage(section: Section) -> Storage:
-    image_store = section.take("image_store", str, drivers.GRAPHDRIVER, check=one_of(*drivers.IMAGE_STORES))
+def _storage(section: Section, family: str) -> Storage:
+    """A podman engine has one image store, containers/storage, and only its drivers; dockerd has the other two."""
+    podman = family == "podman"
+    image_store = section.take("image_store", str, drivers.CONTAINERS_STORAGE if podman else drivers.GRAPHDRIVER,
+                               check=one_of(*drivers.IMAGE_STORES))
+    if podman != (image_store == drivers.CONTAINERS_STORAGE):
+        raise section.error("image_store", "containers-storage is the image store of podman engines (engine: "
+                            "{family: podman}), and theirs only")
     driver = section.take("driver", str, check=lambda v: None if NAME_PATTERN.fullmatch(v) else f"{v!r:.80} is not a "
                           "driver name")
     if image_store == drivers.CONTAINERD and drivers.lookup(driver, image_store) is None:
         raise section.error("driver", f"with image_store: containerd the driver is a containerd snapshotter, one of "
                             f"{', '.join(drivers.SNAPSHOTTERS)}; got {driver!r}")
+    if podman and drivers.lookup(driver, image_store) is None:
+        raise section.error("driver", f"a podman engine's driver is one of containers/storage's: "
+                            f"{', '.join(drivers.CONTAINERS_DRIVERS)} (fuse-overlayfs is overlay with the option "
+                            f"overlay.mount_program: /usr/bin/fuse-overlayfs); got {driver!r}")
     options = section.take("options", dict, {})
     for key, value in options.items():
         _check_storage_option(section, key, value)

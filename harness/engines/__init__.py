@@ -2,7 +2,8 @@
 
 One module per source behind `resolve_engine()`: `system` (a dockerd already on this machine), `debian` (a pinned
 version fetched with a private apt configuration from the Debian suite that carries it) and `static` (an official
-static tarball checked against its sha256). Fetched engines live in a cache (`cache.py`) and never touch the
+static tarball checked against its sha256); `podman` (family podman: the machine's own podman, whose API service
+stands in for dockerd). Fetched engines live in a cache (`cache.py`) and never touch the
 system's packages; the local backend puts `path_prefix` first on dockerd's PATH so it starts *its* containerd.
 """
 
@@ -15,6 +16,9 @@ from harness.engines.packages import upstream_version
 
 def resolve_engine(engine: Engine) -> EngineBinaries:
     """The binaries for `engine`, fetching a pinned one into the cache first if it is not there yet."""
+    if engine.family == "podman":
+        from harness.engines.podman import resolve_podman  # noqa: PLC0415 - the chooser imports only the backend it picks
+        return resolve_podman(engine)
     if engine.source == "debian":
         from harness.engines.debian import resolve_debian  # noqa: PLC0415 - the chooser imports only the backend it picks
         return resolve_debian(engine)

@@ -43,6 +43,9 @@ class DockerHost(Protocol):
 
 
 def _local(scenario: Scenario, workspace: Path, log_dir: Path) -> DockerHost:
+    if scenario.engine.family == "podman":  # podman's API service in place of dockerd
+        from harness.hosts.podman import LocalPodman  # noqa: PLC0415 - the registry imports only the backend it picks
+        return LocalPodman(scenario, workspace, log_dir)
     from harness.hosts.local import LocalDaemon  # noqa: PLC0415 - the registry imports only the backend it picks
     return LocalDaemon(scenario, workspace, log_dir)
 

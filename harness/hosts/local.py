@@ -201,10 +201,12 @@ class LocalDaemon:
 
 
 def check_machine(scenario: Scenario) -> None:
-    """What every local scenario needs: root and a dockerd binary."""
+    """What every local scenario needs: root and a dockerd binary (a podman engine's binary is checked when resolved)."""
     if os.geteuid() != 0:
-        raise EnvironmentNotAble("local scenarios start a private dockerd, which needs root: run as root (sudo)")
-    if scenario.engine.source == "system" and shutil.which(scenario.engine.dockerd) is None:
+        raise EnvironmentNotAble("local scenarios start a private daemon (dockerd, or podman's API service), which "
+                                 "needs root: run as root (sudo)")
+    if (scenario.engine.family == "docker" and scenario.engine.source == "system"
+            and shutil.which(scenario.engine.dockerd) is None):
         raise EnvironmentNotAble(f"{scenario.engine.dockerd} not found: install it with `apt-get install docker.io` "
                                  f"(Debian/Ubuntu) or set engine.dockerd in {scenario.file}")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.machine.knobs import parameters_dir, restore_knob
 from harness.machine.ledger import Ledger, abandoned_ledgers, untrusted_entries
+from harness.machine.namespace import remove_mountpoints
 from harness.machine.processes import command_line, stop_process
 from harness.machine.workspace import teardown_workspace
 
@@ -29,6 +30,7 @@ def clean_ledger(ledger: Ledger) -> list[str]:
     for entry in [e for e in ledger.entries if e["kind"] == "daemon"]:
         lines.append(_stop_daemon(entry))
         ledger.forget(kind="daemon", pid=entry["pid"])
+    lines += remove_mountpoints(ledger)
     for entry in [e for e in ledger.entries if e["kind"] == "workspace"]:
         workspace = Path(entry["path"])
         loop = next((Path(e["image"]) for e in ledger.entries
@@ -44,6 +46,6 @@ def clean_ledger(ledger: Ledger) -> list[str]:
 def _stop_daemon(entry: dict) -> str:
     pid, workspace = entry["pid"], entry["workspace"]
     if workspace not in command_line(pid):
-        return f"dockerd {pid} is already gone"
+        return f"daemon {pid} is already gone"
     stopped = stop_process(pid, grace_s=30.0)
-    return f"stopped dockerd {pid}" if stopped else f"dockerd {pid} would not stop (SIGKILL ignored?)"
+    return f"stopped daemon {pid}" if stopped else f"daemon {pid} would not stop (SIGKILL ignored?)"

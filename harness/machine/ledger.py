@@ -24,6 +24,7 @@ from typing import Any
 
 from harness import SCHEMA_VERSION
 from harness.errors import EnvironmentNotAble
+from harness.machine.namespace import PRIVATE_PATHS
 
 #: run-PID-START.json (run-PID.json from older versions): with the start time in the name, a new process that got
 #: a dead run's pid never writes over that run's ledger.
@@ -167,6 +168,9 @@ def _entry_problem(entry: Any, workspaces: list[Path], parameters: Path) -> str 
         if not (isinstance(path, str) and Path(path).parent == parameters and Path(path).name in KNOB_NAMES):
             return f"knob {path!r} is not an overlay parameter under {parameters}"
         return None if entry.get("original") in KNOB_VALUES else f"knob original {entry.get('original')!r} is not Y/N"
+    if kind == "mountpoint":
+        path = entry.get("path")
+        return None if path in {str(p) for p in PRIVATE_PATHS} else f"mount point {path!r} is not one of podman's"
     if paths is None:
         return f"unknown entry {str(entry)[:80]}"
     if kind == "daemon" and not (isinstance(entry.get("pid"), int) and entry["pid"] > 1):

@@ -123,8 +123,8 @@ def import_base(api: docker.APIClient, workload: Workload) -> float:
     if api.images(name=tag, quiet=True):
         return 0.0
     began = time.perf_counter()
-    repository, version = tag.rsplit(":", 1)
-    api.import_image(src=base_tar_chunks(workload.base), repository=repository, tag=version, stream_src=True)
+    # The tag inside `repo`: dockerd reads both forms, podman's service only this one (it drops a separate `tag`).
+    api.import_image(src=base_tar_chunks(workload.base), repository=tag, stream_src=True)
     return time.perf_counter() - began
 
 

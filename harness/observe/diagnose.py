@@ -17,7 +17,13 @@ from typing import Any
 from harness.drivers import GRAPH_DRIVERS
 
 MODPROBE_LINE = "options overlay redirect_dir=off metacopy=off"
-NAIVE_LOG = re.compile(r"Not using native diff for overlay2[^\"\n]*")
+#: dockerd logs "… for overlay2, …"; containers/storage (podman, buildah) "… for overlay, …".
+NAIVE_LOG = re.compile(r"Not using native diff for overlay2?\b[^\"\n]*")
+#: Who decides native or naive diff, and when, by the overlay driver's name: dockerd's overlay2 probes once at start;
+#: containers/storage's overlay (podman, buildah) whenever a command or the API service opens the store.
+RESTART = {"overlay2": "restart dockerd (it probes native diff once, at start)",
+           "overlay": "restart `podman system service` (containers/storage probes native diff when it opens the "
+                      "store; each new podman or buildah command does)"}
 
 
 @dataclass(frozen=True)
@@ -58,13 +64,15 @@ def _storage(driver: str, status: dict[str, str], info: dict[str, Any]) -> Findi
 
 def _naive_overlay(driver: str, status: dict[str, str], info: dict[str, Any], overlay: dict[str, str] | None,
                    log: str | None) -> Finding | None:
-    if driver != "overlay2" or status.get("Native Overlay Diff") != "false":
+    if driver not in RESTART or status.get("Native Overlay Diff") != "false":
         return None
     reasons = [f"{name}={overlay[name]}" for name in ("redirect_dir", "metacopy")
                if overlay and overlay.get(name, "N").upper() in ("Y", "ON", "1")]
     why = (f"the overlay module has {' and '.join(reasons)} on kernel {info.get('KernelVersion')}" if reasons else
            f"kernel {info.get('KernelVersion')} turns redirect_dir on for overlay mounts (module parameters "
-           f"{'not readable here' if overlay is None else 'show it off now: the daemon started before that'})")
+           f"{'not readable here' if overlay is None else 'show it off now: the daemon started before that'})"
+           + ("; or containers/storage mounts its layers through a mount_program such as fuse-overlayfs, which "
+              "always diffs naively" if driver == "overlay" else ""))
     said = NAIVE_LOG.search(log or "")
     return Finding(
         "overlay-naive-diff", "warning",
@@ -74,7 +82,7 @@ def _naive_overlay(driver: str, status: dict[str, str], info: dict[str, Any], ov
         f"echo '{MODPROBE_LINE}' > /etc/modprobe.d/overlay.conf; then reload the module (modprobe -r overlay && "
         f"modprobe overlay, with no overlay mounts left) or reboot — or for now: echo N > "
         f"/sys/module/overlay/parameters/metacopy; echo N > /sys/module/overlay/parameters/redirect_dir; then "
-        f"restart dockerd (it probes native diff once, at start)")
+        f"{RESTART[driver]}")
 
 
 def _d_type(status: dict[str, str]) -> Finding | None:

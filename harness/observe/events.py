@@ -28,7 +28,8 @@ from typing import Any
 from harness.hosts.api import UnixHTTPConnection
 
 #: What a step without a container says instead of a split.
-NO_CONTAINER = "no container events: the daemon copies and commits this step without a container"
+NO_CONTAINER = ("no container events: the daemon copies and commits this step without a container (or, on Buildah, "
+                "runs it in a container that sends no events)")
 ACTIONS = ("create", "start", "die", "destroy")
 
 

@@ -62,7 +62,7 @@ def test_sigkill_then_cleanup_then_resume_loses_and_duplicates_nothing(harness: 
     assert loop_devices_for(harness.work) and Path("/sys/module/overlay/parameters/redirect_dir").read_text() == "Y\n"
     cleanup = harness.run("cleanup")
     assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
-    assert "stopped dockerd" in cleanup.stdout and "restored" in cleanup.stdout
+    assert "stopped daemon" in cleanup.stdout and "restored" in cleanup.stdout
     assert not processes_referencing(harness.work)
     assert not loop_devices_for(harness.work)
     assert not list(harness.work.iterdir())

@@ -36,7 +36,7 @@ def test_cleanup_waits_for_a_run_and_a_run_waits_for_cleanup(harness: Harness) -
     assert processes_referencing(harness.work), "the killed run's daemon is left for cleanup"
 
     cleanup = harness.run("cleanup")
-    assert cleanup.returncode == 0 and "stopped dockerd" in cleanup.stdout, cleanup.stdout + cleanup.stderr
+    assert cleanup.returncode == 0 and "stopped daemon" in cleanup.stdout, cleanup.stdout + cleanup.stderr
     assert not processes_referencing(harness.work)
 
     scenario = harness.root / "scenarios" / "local-overlay2-native.yaml"

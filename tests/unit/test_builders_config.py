@@ -27,7 +27,7 @@ def test_builders_default_to_classic_and_keep_the_matrix_order(matrix_dir: Path)
 
 @pytest.mark.parametrize("entry, line, message", [
     ("builders: [classic, kaniko]\n", 3, r"matrix.yaml:3: builders\[1\]: 'kaniko' is not a builder "
-                                         r"\(known: classic, buildkit\)"),
+                                         r"\(known: classic, buildkit, buildah\)"),
     ("builders:\n  - classic\n  - classic\n", 5, r"matrix.yaml:5: builders\[1\]: 'classic' is listed twice"),
     ("builders: []\n", 3, r"matrix.yaml:3: builders: "),
     ("builders: buildkit\n", 3, r"matrix.yaml:3: builders: must be a list"),

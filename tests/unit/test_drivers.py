@@ -74,7 +74,8 @@ def test_prerequisites_are_probed_on_this_machine() -> None:
 
 def scenario_text(driver: drivers.Driver) -> str:
     store = f"image_store: {driver.store}, " if driver.store == CONTAINERD else ""
-    engine = "engine: {version: \"28.5.2\", source: debian}\n" if driver.store == CONTAINERD else ""
+    engine = {CONTAINERD: "engine: {version: \"28.5.2\", source: debian}\n",
+              drivers.CONTAINERS_STORAGE: "engine: {family: podman}\n"}.get(driver.store, "")
     filesystem = f", filesystem: {driver.own_filesystem}" if driver.own_filesystem in drivers.FILESYSTEMS else ""
     return f"host: {{type: local}}\n{engine}storage: {{{store}driver: {driver.name}{filesystem}}}\n"
 
@@ -105,7 +106,8 @@ def test_config_refuses_a_snapshotter_the_registry_does_not_know(tmp_path: Path)
 @pytest.mark.parametrize("driver", [d for d in drivers.all_drivers() if d.own_filesystem], ids=lambda d: d.name)
 def test_config_refuses_a_driver_without_its_own_filesystem(tmp_path: Path, driver: drivers.Driver) -> None:
     store = f"image_store: {driver.store}, " if driver.store == CONTAINERD else ""
-    engine = "engine: {version: \"28.5.2\", source: debian}\n" if driver.store == CONTAINERD else ""
+    engine = {CONTAINERD: "engine: {version: \"28.5.2\", source: debian}\n",
+              drivers.CONTAINERS_STORAGE: "engine: {family: podman}\n"}.get(driver.store, "")
     message = refusal(tmp_path, f"host: {{type: local}}\n{engine}storage: {{{store}driver: {driver.name}}}\n")
     assert "storage.filesystem" in message and driver.own_filesystem in message
 
