@@ -199,9 +199,10 @@ def flame_graph_lines(flame_graphs: dict[str, str], baseline: str) -> list[str]:
     if not flame_graphs:
         return []
     names = sorted(flame_graphs, key=lambda name: (name != baseline, name))
-    return ["## Flame graphs", "", "dockerd's goroutines doing build work, sampled during the measured builds, one "
-            "column per step at the root (red: naive differ, green: native overlay diff, orange: tar, blue: container "
-            "start). Open an SVG for the frame names.", "",
+    return ["## Flame graphs", "", "dockerd's goroutines doing build work (and, with the containerd image store, "
+            "containerd's), sampled during the measured builds, one column per step at the root (red: naive or "
+            "walking differ, green: native overlay diff, orange: tar, blue: container start). Open an SVG for the "
+            "frame names.", "",
             "| " + " | ".join(literal(name) for name in names) + " |", "|" + ":--|" * len(names),
             "| " + " | ".join(f"[![{alt(name)}]({href(flame_graphs[name])})]({href(flame_graphs[name])})" for name in names)
             + " |",
@@ -212,9 +213,10 @@ def _flame_graphs(run: RunData, out: Path) -> dict[str, str]:
     """Each scenario's flame graph that exists, relative to the report directory."""
     found = {}
     for name, record in (run.manifest.get("scenarios") or {}).items():
-        svg = _get(record, "flame_graph", "svg")
-        if isinstance(svg, str) and (run.run_dir / svg).is_file():
-            found[name] = Path(os.path.relpath(run.run_dir / svg, out)).as_posix()
+        for key, label in (("svg", name), ("containerd_svg", f"{name} (containerd)")):
+            svg = _get(record, "flame_graph", key)
+            if isinstance(svg, str) and (run.run_dir / svg).is_file():
+                found[label] = Path(os.path.relpath(run.run_dir / svg, out)).as_posix()
     return found
 
 

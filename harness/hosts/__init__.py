@@ -27,6 +27,9 @@ class DockerHost(Protocol):
     socket_path: Path
     #: The engine's binaries (dockerd, its docker CLI and buildx) on this machine; None for ssh and vagrant hosts.
     engine: EngineBinaries | None
+    #: containerd's debug socket (it serves /debug/pprof), profiled beside dockerd when the harness started it and
+    #: the layer commits happen there (the containerd image store); None otherwise.
+    containerd_debug_socket: Path | None
     @property
     def daemon_log(self) -> Path | None:
         """The daemon's own log when the harness started it on this machine (the runner reads it for `harness

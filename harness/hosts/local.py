@@ -58,6 +58,10 @@ class LocalDaemon:
         #: The engine's binaries, resolved (and fetched into the cache if pinned) by the first `start()`.
         self.engine: EngineBinaries | None = None
         self.engine_version: str | None = None
+        #: dockerd's containerd serves pprof on this socket (exec-root/containerd); with the containerd image store
+        #: it does the layer commits, so `--profile` samples it too.
+        self.containerd_debug_socket = (self.workspace / "exec" / "containerd" / "containerd-debug.sock"
+                                        if scenario.storage.image_store == "containerd" else None)
 
     @property
     def daemon_log(self) -> Path:

@@ -107,6 +107,7 @@ class SshDockerHost:
         self.api_version: str | None = None
         #: The engine's binaries on this machine: none for a remote daemon (its docker CLI is not ours to run).
         self.engine = None
+        self.containerd_debug_socket = None  # the remote daemon's containerd is not reachable from here
         self._forward: subprocess.Popen | None = None
         self._prepared = False  # the first session made the work directory (and provisioned)
         self._ledger: Any = None

@@ -318,7 +318,8 @@ class Runner:
     def _build_once(self, scenario: Scenario, host: DockerHost, prepared: PreparedWorkload, planned: PlannedBuild,
                     record: ScenarioRecord, session: Session) -> None:
         began = time.perf_counter()
-        with observing(host.socket_path, self._profile_path(planned)) as seen:
+        profile_to = self._profile_path(planned)
+        with observing(host.socket_path, profile_to, containerd=_containerd_profile(host, profile_to)) as seen:
             timing = self._timed(scenario, host, prepared, planned)
         observed = self._observed(scenario, planned, seen, timing)
         if prepared.workload.kind == "commit":  # one container spans all three steps: events cannot split them
@@ -369,6 +370,7 @@ class Runner:
                 log.writelines(f"observer: {error}\n" for error in observed.errors)
         if not planned.warmup and timing.ok:
             self.folded.setdefault(scenario.name, Counter()).update(observed.folded)
+            self.folded.setdefault(f"{scenario.name}.containerd", Counter()).update(observed.containerd_folded)
         return observed
 
     def _profile_path(self, planned: PlannedBuild) -> Path | None:
@@ -378,18 +380,27 @@ class Runner:
         return (self.run.logs / "pprof" / planned.scenario
                 / f"{planned.workload}-r{planned.round}-{planned.rep}{'-w' if planned.warmup else ''}.goroutines.gz")
 
-    def _write_flame_graph(self, name: str) -> None:
-        """The scenario's folded stacks and SVG over its measured builds (a resumed run adds to the earlier ones)."""
+    def _write_flame_graphs(self, name: str) -> None:
+        """The scenario's folded stacks and SVG over its measured builds (a resumed run adds to the earlier ones),
+        dockerd's, and its containerd's when that was sampled too."""
+        dockerd = self._flame_graph(name, f"{name}: dockerd goroutines during builds")
+        if dockerd is None:
+            return
+        containerd = self._flame_graph(f"{name}.containerd", f"{name}: containerd goroutines during builds")
+        self.manifest.scenarios[name].flame_graph = FlameGraph(
+            folded=dockerd[0], svg=dockerd[1], containerd_folded=containerd[0] if containerd else None,
+            containerd_svg=containerd[1] if containerd else None)
+
+    def _flame_graph(self, name: str, title: str) -> tuple[str, str] | None:
+        """NAME.folded and NAME.svg in logs/pprof (paths relative to the run), or None when nothing was sampled."""
         folded = self.folded.pop(name, None)
         if not folded:
-            return
+            return None
         earlier = self.run.logs / "pprof" / f"{name}.folded"
         if earlier.is_file():
             folded.update(read_folded(earlier))
-        folded_path, svg_path = write_flame_graph(folded, self.run.logs / "pprof", name,
-                                                  f"{name}: dockerd goroutines during builds")
-        self.manifest.scenarios[name].flame_graph = FlameGraph(folded=str(folded_path.relative_to(self.run.path)),
-                                                               svg=str(svg_path.relative_to(self.run.path)))
+        paths = write_flame_graph(folded, self.run.logs / "pprof", name, title)
+        return str(paths[0].relative_to(self.run.path)), str(paths[1].relative_to(self.run.path))
 
     def _adaptive_builds(self, scenario: Scenario) -> list[PlannedBuild]:
         reasons = self.manifest.scenarios[scenario.name].stop_reasons
@@ -406,7 +417,7 @@ class Runner:
             self.progress.note(f"{scenario.name}: {error}")
 
     def _close_host(self, name: str) -> None:
-        self._write_flame_graph(name)
+        self._write_flame_graphs(name)
         host = self.hosts.pop(name, None)
         if host is None:
             return
@@ -438,6 +449,14 @@ class Runner:
 
     def _save(self) -> None:
         self.run.write_manifest(self.manifest)
+
+
+def _containerd_profile(host: DockerHost, profile_to: Path | None) -> tuple[Path, Path] | None:
+    """Where containerd's goroutines are sampled from and kept beside dockerd's, when both are profiled."""
+    if profile_to is None or host.containerd_debug_socket is None:
+        return None
+    return host.containerd_debug_socket, profile_to.with_name(profile_to.name.replace(".goroutines.",
+                                                                                      ".containerd.goroutines."))
 
 
 @contextmanager

@@ -33,6 +33,8 @@ DEFAULT_INTERVAL_S = 0.05
 class Observation:
     events: EventRecorder
     sampler: GoroutineSampler | None
+    #: containerd's goroutines, when its debug socket is known (a private dockerd's, with the containerd store).
+    containerd_sampler: GoroutineSampler | None = None
 
     def phases(self, timing: Any) -> list[StepPhases]:
         """One StepPhases per step of `timing` (a BuildTiming)."""
@@ -46,15 +48,19 @@ class Observation:
 
     @property
     def errors(self) -> list[str]:
-        return [error for error in (self.events.error, self.sampler and self.sampler.error) if error]
+        samplers = (self.sampler, self.containerd_sampler)
+        return [error for error in (self.events.error, *(s and s.error for s in samplers)) if error]
 
 
 @contextmanager
-def observing(socket_path: Path, profile_to: Path | None = None,
-              interval_s: float = DEFAULT_INTERVAL_S) -> Iterator[Observation]:
-    """Record events (always) and goroutine samples (when `profile_to` is given) while the body builds."""
+def observing(socket_path: Path, profile_to: Path | None = None, interval_s: float = DEFAULT_INTERVAL_S,
+              containerd: tuple[Path, Path] | None = None) -> Iterator[Observation]:
+    """Record events (always) and goroutine samples (when `profile_to` is given) while the body builds;
+    `containerd` is (debug socket, dump file) to sample containerd's goroutines too."""
     with ExitStack() as stack:
         events = stack.enter_context(EventRecorder(socket_path))
         sampler = (stack.enter_context(GoroutineSampler(socket_path, profile_to, interval_s))
                    if profile_to is not None else None)
-        yield Observation(events, sampler)
+        beside = (stack.enter_context(GoroutineSampler(containerd[0], containerd[1], interval_s))
+                  if containerd is not None else None)
+        yield Observation(events, sampler, beside)

@@ -1,4 +1,7 @@
-"""Where dockerd spends a build's wall-clock time: goroutine dumps sampled through its API socket.
+"""Where dockerd (and its containerd) spends a build's wall-clock time: goroutine dumps sampled through a socket.
+
+dockerd serves them on its API socket; containerd on its debug socket, which a private dockerd's containerd has
+(sampled too with the containerd image store, where the layer commits happen in containerd's diff service).
 
 Why goroutine dumps (`/debug/pprof/goroutine?debug=2`) and not CPU profiles (`/debug/pprof/profile`): a build's time
 is wall time, and much of the naive differ's is blocked time — disk waits, and a sleep to the next whole second when
@@ -30,7 +33,10 @@ from harness.results.writer import DIFF_CLASSES
 #: Frame classes, most specific first. A pattern matches a frame's function name (package path included).
 CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("naive-diff", ("graphdriver.(*NaiveDiffDriver)", "pkg/archive.ChangesDirs", "pkg/archive.ExportChanges",
-                    "pkg/archive.collectFileInfo", "pkg/archive.(*FileInfo).addChanges", "pkg/archive.Changes")),
+                    "pkg/archive.collectFileInfo", "pkg/archive.(*FileInfo).addChanges", "pkg/archive.Changes",
+                    # containerd's walking differ (the containerd image store's commits): both trees walked
+                    "continuity/fs.Changes", "continuity/fs.doubleWalkDiff", "continuity/fs.addDirChanges",
+                    "diff/walking.")),
     ("native-diff", ("overlay2.(*Driver).Diff", "overlay2.(*Driver).DiffSize", "overlay2.(*Driver).Changes")),
     ("tar", ("archive/tar.", "compress/", "pkg/archive.TarWithOptions", "pkg/archive.(*tarAppender)",
              "pkg/archive.Tar", "pkg/archive.Untar", "pkg/archive.ApplyLayer", "pkg/chrootarchive.",
@@ -41,7 +47,10 @@ OTHER = "other"
 #: Goroutines that show the build's work; the rest are the daemon idling (event loops, listeners, BuildKit's
 #: scheduler, which waits even during classic builds) and are neither classified nor drawn.
 BUILD_FRAMES = ("builder/dockerfile.", "builder/builder-next", "daemon/images.", "docker/layer.", "graphdriver",
-                "pkg/archive.", "pkg/chrootarchive.", "daemon.(*Daemon).containerStart")
+                "pkg/archive.", "pkg/chrootarchive.", "daemon.(*Daemon).containerStart",
+                # containerd's own, profiled beside dockerd's with the containerd image store
+                "continuity/fs.", "containerd/diff", "containerd/archive", "containerd/snapshots/overlay",
+                "services/diff.", "services/snapshots.", "containerd/mount.")
 GOROUTINE = re.compile(r"^goroutine \d+ \[([^\]]*)\]:$")
 SAMPLE_HEADER = re.compile(r"^# sample (\d+) (\d+) (\d+)$")
 

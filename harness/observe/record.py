@@ -29,6 +29,8 @@ class ObservedBuild:
     build_profile: dict[str, Any] | None = None
     folded: Counter[str] = field(default_factory=Counter)
     errors: tuple[str, ...] = ()
+    #: containerd's folded stacks, when it was sampled beside dockerd (its own flame graph).
+    containerd_folded: Counter[str] = field(default_factory=Counter)
 
 
 def observed_build(seen: Observation, timing: Any) -> ObservedBuild:
@@ -41,10 +43,13 @@ def observed_build(seen: Observation, timing: Any) -> ObservedBuild:
         return ObservedBuild(step_phases, whole, errors=tuple(seen.errors))
     marks: list[Mark] = []  # one dump parsed at a time: its stacks folded, then only its time and class kept
     folded = folded_stacks(marked(read_samples(sampler.path), marks), timing.steps)
+    beside = seen.containerd_sampler
+    containerd = (folded_stacks(read_samples(beside.path), timing.steps) if beside is not None and beside.count
+                  else Counter())
     return ObservedBuild(step_phases, whole,
                          step_profiles=tuple(p.as_record() for p in profile_steps(marks, timing.steps)),
                          build_profile=profile_build(marks, timing).as_record(), folded=folded,
-                         errors=tuple(seen.errors))
+                         errors=tuple(seen.errors), containerd_folded=containerd)
 
 
 def build_phases(steps: Iterable[StepPhases]) -> dict[str, Any]:

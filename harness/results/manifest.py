@@ -65,6 +65,9 @@ class FlameGraph:
 
     folded: str
     svg: str
+    #: containerd's, sampled beside dockerd's with the containerd image store (its diff service commits layers).
+    containerd_folded: str | None = None
+    containerd_svg: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -2,7 +2,8 @@
 
 tests/data/pprof/ holds one seed-like build (20 000-file base; RUN, COPY, ADD, RUN) on dockerd 20.10.24 with
 redirect_dir=Y (naive differ) and one with N (native): the steps as timed, the daemon's container events as received,
-and the goroutine dumps sampled during steps 1–3.
+and the goroutine dumps sampled during steps 1–3; and four dumps of Docker 28.5's containerd (the containerd image
+store) during a seed build, taken on its debug socket: one idle, three committing a layer.
 """
 
 from __future__ import annotations
@@ -130,6 +131,15 @@ def test_a_dump_with_only_idle_goroutines_is_other() -> None:
     sample = next(read_samples(DATA / "native.goroutines.gz"))
     idle = [g for g in sample.goroutines if not g.is_build_work]
     assert idle and classify(idle) == "other"
+
+
+def test_containerd_committing_a_layer_is_in_its_walking_differ_and_idle_containerd_is_other() -> None:
+    samples = list(read_samples(DATA / "containerd.goroutines.gz"))
+    assert [sample.label for sample in samples] == ["other", "naive-diff", "naive-diff", "naive-diff"]
+    walking = [g for g in samples[1].goroutines if any("continuity/fs.doubleWalkDiff" in f for f in g.frames)]
+    assert walking and all(g.is_build_work for g in walking)
+    assert not any(g.is_build_work for g in samples[0].goroutines), "an idle containerd does no build work"
+    assert any("continuity/fs.doubleWalkDiff" in stack for stack in folded_stacks(samples))
 
 
 def test_folded_stacks_round_trip_and_put_the_step_at_the_root(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ class FakeHost:
     def __init__(self, scenario: Any, log: list[str]) -> None:
         self.scenario, self.log, self.api, self.socket_path = scenario, log, object(), Path("/nonexistent")
         self.engine = None
+        self.containerd_debug_socket = None
 
     def start(self) -> None:
         self.log.append(f"start {self.scenario.name}")
