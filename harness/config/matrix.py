@@ -28,7 +28,7 @@ from harness.config.model import Matrix, Repetitions, Scenario, SshHost
 from harness.config.names import BUILDER_FAMILIES, BUILDERS
 from harness.config.scenario import scenario_from
 from harness.config.workload import (
-    refuse_commit_with_buildkit,
+    refuse_commit_with_other_builders,
     refuse_duplicate_cells,
     workload_cells,
     workload_files,
@@ -65,7 +65,7 @@ def load_matrix(path: Path) -> Matrix:
         raise doc.error(("baseline",), f"names {baseline!r}, which is not among the matrix's scenarios")
     cells = workload_cells(doc, workload_entries)
     refuse_duplicate_cells(doc, cells)
-    refuse_commit_with_buildkit(doc, cells, builders)
+    refuse_commit_with_other_builders(doc, cells, builders)
     _refuse_other_stacks(doc, scenarios, builders)
     workloads = tuple(workload for _, workload in cells)
     _refuse_too_many_builds(top, repetitions, warmup, len(scenarios), len(workloads), len(builders))

@@ -289,14 +289,16 @@ def refuse_duplicate_cells(doc: YamlDocument, cells: list[tuple[int, Workload]])
         seen[workload.name] = index
 
 
-def refuse_commit_with_buildkit(doc: YamlDocument, cells: list[tuple[int, Workload]], builders: list) -> None:
-    if "buildkit" not in builders:
+def refuse_commit_with_other_builders(doc: YamlDocument, cells: list[tuple[int, Workload]], builders: list) -> None:
+    """A commit workload is dockerd's micro-benchmark: one container commit through its API, beside classic builds."""
+    other = next((builder for builder in ("buildkit", "buildah") if builder in builders), None)
+    if other is None:
         return
     for index, workload in cells:
         if workload.kind == "commit":
             raise doc.error(("workloads", index), f"{workload.name} is a commit workload: it times one container "
-                            "commit through the daemon's API, which has no BuildKit counterpart; drop buildkit from "
-                            "builders or measure it in a matrix of its own")
+                            f"commit through dockerd's API, which has no {other} counterpart; drop {other} from "
+                            "builders or measure it in a matrix of dockerd scenarios")
 
 
 def _base(section: Section) -> BaseTree:

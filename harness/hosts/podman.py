@@ -13,12 +13,14 @@ in the service's own mount namespace (harness.machine.namespace). Pulls meet a p
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from harness.config import Scenario
+from harness.hosts.api import UnixHTTPConnection
 from harness.hosts.local import LocalDaemon, daemon_environment
 from harness.machine.namespace import in_private_mounts, remove_mountpoints
 
@@ -30,8 +32,23 @@ class LocalPodman(LocalDaemon):
         self.log_path = log_dir / f"{scenario.name}.podman.log"
 
     def facts(self) -> dict[str, Any]:
+        """The local host's facts, and `podman info`'s store (driver, its options — a mount_program among them —
+        and status) from the service's own libpod API, which the Docker API's /info leaves out."""
         return {**super().facts(), "podman": str(self.engine.dockerd) if self.engine else None,
-                "dockerd": None, "image_store": "containers-storage"}
+                "dockerd": None, "image_store": "containers-storage", "podman_info": self._podman_info()}
+
+    def _podman_info(self) -> dict[str, Any] | None:
+        connection = UnixHTTPConnection(self.socket_path, timeout=30)
+        try:
+            connection.request("GET", "/v4.0.0/libpod/info")  # libpod routes carry a version; 4.0.0 is the oldest
+            info = json.loads(connection.getresponse().read())
+        except (OSError, http.client.HTTPException, ValueError):
+            return None  # the Docker API's facts are recorded anyway
+        finally:
+            connection.close()
+        store = info.get("store") or {}
+        return {"version": (info.get("version") or {}).get("Version"),
+                "store": {key: store.get(key) for key in ("graphDriverName", "graphOptions", "graphStatus")}}
 
     def _write_config(self, data_root: Path) -> Path:
         """The three private configuration files; returns the directory holding them."""

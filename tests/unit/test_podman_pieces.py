@@ -168,3 +168,11 @@ def test_a_ledger_may_name_only_podman_s_mount_points(tmp_path: Path) -> None:
     from harness.machine.ledger import Ledger  # noqa: PLC0415 - read as cleanup reads it
     problems = untrusted_entries(Ledger.read(ledger_path), Path("/sys/module/overlay/parameters"))
     assert len(problems) == 1 and "'/etc'" in problems[0], problems
+
+
+def test_a_commit_workload_is_dockerd_s_and_refused_with_buildah(tmp_path: Path) -> None:
+    path = matrix(tmp_path, {"p": PODMAN})
+    path.write_text(path.read_text().replace("workloads: [{name: w, steps: [RUN true]}]", "workloads: [{name: c, "
+                                             "kind: commit, command: touch /x}]"))
+    message = refusal(path)
+    assert "commit workload" in message and "no buildah counterpart" in message, message
