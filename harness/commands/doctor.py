@@ -9,8 +9,8 @@ from typing import Any
 
 HELP = "check what this machine or a matrix can run, or diagnose a running daemon's storage (each with its fix)"
 DESCRIPTION = """\
-Without arguments: check what local scenarios need (root, dockerd, busybox-static, mkfs tools, fuse, device-mapper,
-the overlay module) and print the fix for each missing piece.
+Without arguments: check what local scenarios need (root, dockerd or podman, busybox-static, mkfs tools, fuse,
+device-mapper, the overlay module) and print the fix for each missing piece.
 MATRIX: which scenarios of that matrix can run here, and what the others need; exit 1 only when the run would
   fail (a scenario the runner skips, such as devicemapper without device-mapper, is listed but does not fail).
 --host unix:///path.sock: diagnose that daemon: storage driver and backing filesystem, Native Overlay Diff and why
