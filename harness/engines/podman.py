@@ -2,7 +2,7 @@
 
 Debian 12 packages podman 4.3 and buildah 1.28 (the same Buildah is built into podman: its API's /build runs
 Buildah's imagebuildah). They install beside docker.io and replace nothing. No version is fetched into the engine
-cache yet: trixie's podman 5 needs a newer glibc than bookworm's (FACTS.md).
+cache yet (FACTS.md notes that trixie's podman is built against a newer glibc than bookworm's; not tried).
 """
 
 from __future__ import annotations
