@@ -119,7 +119,7 @@ def test_a_cli_without_buildkit_is_an_environment_error_with_exit_3() -> None:
         pytest.skip("needs a docker CLI ≥ 23 without buildx at /usr/local/bin/docker")
 
     class Engine:  # the fields of harness.engines.EngineBinaries that builder_for reads
-        version, source, docker_cli, buildx = "28.2.2", "system", modern, None
+        version, source, docker_cli, buildx, family = "28.2.2", "system", modern, None, "docker"
 
     with pytest.raises(EnvironmentNotAble) as raised:
         builder_for("buildkit", Engine())
