@@ -1,5 +1,5 @@
 # `make run` and `make test` each do all of their own set-up on a fresh Debian/Ubuntu machine (as root).
-# `make run` measures matrix-local.yaml (about two minutes); `make run MATRIX=matrix-drivers.yaml` the driver sweep.
+# `make run` measures matrix-local.yaml (about a minute); `make run MATRIX=matrix-drivers.yaml` the driver sweep.
 PYTHON ?= python3
 VENV ?= .venv
 HARNESS := $(VENV)/bin/harness

@@ -137,7 +137,7 @@ def compare_runs(run_a: RunData, run_b: RunData, alpha: float = stats.DEFAULT_AL
         raise InputError(f"runs {run_a.run_id} and {run_b.run_id} share no (workload, step, scenario, builder) cell; "
                          "compare two runs of the same matrix (same scenario and workload names)")
     found = [_cell_caveats(cells_a[key], cells_b[key]) for key in shared]
-    results, designs = _pair_differences(cells_a, cells_b, shared)
+    results, designs = _pair_differences(cells_a, cells_b, shared, 1 - alpha)
     adjusted = stats.adjust_pvalues([results[key].difference.p_value for key in shared])
     floor = stats.declared(min_effect)
     rows = tuple(_row(cells_a[key], cells_b[key], codes, results[key].difference, p, floor, alpha)
@@ -185,7 +185,8 @@ def control_notes_of(run: RunData, label: str, cells: dict, min_effect: float) -
     return [f"run {label}: {note}" for note in notes]
 
 
-def _pair_differences(cells_a: dict, cells_b: dict, shared: list[CellKey]) -> tuple[dict, dict[str, str]]:
+def _pair_differences(cells_a: dict, cells_b: dict, shared: list[CellKey], confidence: float
+                      ) -> tuple[dict, dict[str, str]]:
     """Per shared cell its `PairResult`, one set of draws per scenario (rounds not paired across runs)."""
     by_scenario: dict[str, list[CellKey]] = {}
     for key in shared:
@@ -193,7 +194,8 @@ def _pair_differences(cells_a: dict, cells_b: dict, shared: list[CellKey]) -> tu
     results, designs = {}, {}
     for scenario, keys in by_scenario.items():
         designs[scenario], found = differences.compare_pairs(
-            [(cells_a[k], cells_b[k]) for k in keys], stats.seed_from("compare", scenario), paired=False)
+            [(cells_a[k], cells_b[k]) for k in keys], stats.seed_from("compare", scenario), paired=False,
+            confidence=confidence)
         results.update(zip(keys, found))
     return results, designs
 

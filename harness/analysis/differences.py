@@ -43,42 +43,46 @@ def design(pairs: Sequence[tuple[Cell, Cell]], paired: bool) -> str:
     return ROUNDS if min(len(base_rounds), len(other_rounds)) >= sessions.MIN_ROUNDS else BUILDS
 
 
-def compare_pairs(pairs: Sequence[tuple[Cell, Cell]], seed: int, paired: bool) -> tuple[str, list[PairResult]]:
-    """(design, one result per (base, other) pair); `seed` seeds the build-level bootstrap."""
+def compare_pairs(pairs: Sequence[tuple[Cell, Cell]], seed: int, paired: bool,
+                  confidence: float = stats.CONFIDENCE) -> tuple[str, list[PairResult]]:
+    """(design, one result per (base, other) pair); `seed` seeds the build-level bootstrap; the intervals are at
+    `confidence` (1 − α) and, for the equivalence test, 1 − 2α."""
     chosen = design(pairs, paired)
     if chosen == BUILDS:
-        return chosen, [by_builds(base, other, stats.seed_from(seed, index))
+        return chosen, [by_builds(base, other, stats.seed_from(seed, index), confidence)
                         for index, (base, other) in enumerate(pairs)]
-    return chosen, [by_rounds(base, other, paired) for base, other in pairs]
+    return chosen, [by_rounds(base, other, paired, confidence) for base, other in pairs]
 
 
-def by_builds(base: Cell, other: Cell, seed: int) -> PairResult:
+def by_builds(base: Cell, other: Cell, seed: int, confidence: float = stats.CONFIDENCE) -> PairResult:
     """The build-level difference of one cell pair (single-session runs)."""
     if base.values and other.values and min(statistics.median(base.values),
                                             statistics.median(other.values)) <= 0:
         return PairResult(_missing(base, other, RESOLUTION))
-    return PairResult(stats.difference(base.values, other.values, seed))
+    return PairResult(stats.difference(base.values, other.values, seed, confidence))
 
 
-def by_rounds(base: Cell, other: Cell, paired: bool) -> PairResult:
+def by_rounds(base: Cell, other: Cell, paired: bool, confidence: float = stats.CONFIDENCE) -> PairResult:
     """The round-level difference of one cell pair; `missing` says why there is none."""
     logs = (sessions.round_logs(base.values, base.rounds), sessions.round_logs(other.values, other.rounds))
     if logs[0] is None or logs[1] is None:
         return PairResult(_missing(base, other, RESOLUTION))
-    return PairResult(from_estimate(estimate(*logs, paired), paired), logs)
+    return PairResult(from_estimate(estimate(*logs, paired), paired, confidence), logs)
 
 
 def estimate(base: dict[int, float], other: dict[int, float], paired: bool) -> sessions.Estimate | None:
     return sessions.paired_estimate(base, other) if paired else sessions.welch_estimate(base, other)
 
 
-def from_estimate(found: sessions.Estimate | None, paired: bool) -> stats.Difference:
-    """A `Difference` from a round-level estimate (95 % and 90 % t-intervals), or one saying what is missing."""
+def from_estimate(found: sessions.Estimate | None, paired: bool, confidence: float = stats.CONFIDENCE
+                  ) -> stats.Difference:
+    """A `Difference` from a round-level estimate (t-intervals at `confidence` and at the equivalence test's
+    1 − 2α: 95 % and 90 % at α = 5 %), or one saying what is missing."""
     if found is None:
         need = "rounds both sides ran" if paired else "rounds in each run"
         return stats.Difference(None, None, None, None, missing=f"fewer than {sessions.MIN_ROUNDS} {need}")
-    low, high = found.interval(stats.CONFIDENCE)
-    eq_low, eq_high = found.interval(1 - 2 * (1 - stats.CONFIDENCE))
+    low, high = found.interval(confidence)
+    eq_low, eq_high = found.interval(1 - 2 * (1 - confidence))
     return stats.Difference(math.exp(found.log_ratio), low, high, found.p_value, eq_low, eq_high)
 
 
@@ -86,11 +90,12 @@ def _missing(base: Cell, other: Cell, why: str) -> stats.Difference:
     return stats.Difference(stats.ratio_of_medians(base.values, other.values), None, None, None, missing=why)
 
 
-def geomean_difference(logs: Sequence[tuple[dict[int, float], dict[int, float]]], paired: bool) -> stats.Difference:
+def geomean_difference(logs: Sequence[tuple[dict[int, float], dict[int, float]]], paired: bool,
+                       confidence: float = stats.CONFIDENCE) -> stats.Difference:
     """The geometric mean of step ratios judged like one step: per side and round, the mean log statistic over the
     steps (rounds where every step was measured), then the same round-level estimate, test and intervals."""
     sides = []
     for side in (0, 1):
         common = set.intersection(*(set(pair[side]) for pair in logs)) if logs else set()
         sides.append({r: sum(pair[side][r] for pair in logs) / len(logs) for r in common})
-    return from_estimate(estimate(sides[0], sides[1], paired), paired)
+    return from_estimate(estimate(sides[0], sides[1], paired), paired, confidence)

@@ -28,6 +28,12 @@ MIN_N_TEST = 4
 #: Smallest n whose order-statistic interval reaches 95 % coverage (n = 5 gives at most 93.75 %).
 MIN_N_CI = 6
 DEFAULT_ALPHA = 0.05
+
+
+def level(confidence: float) -> str:
+    """An interval's level as its label says it: 0.95 → "95%", 0.98333 → "98.3%"."""
+    return f"{confidence * 100:.3g}%"
+
 #: The declared smallest effect of interest δ (matrix `min_effect`, --min-effect): a ratio within ±δ (on the log
 #: scale: [1/(1+δ), 1+δ]) is too small to matter for a build farm, so "slower" needs the whole interval beyond it
 #: and "equivalent" needs the 90 % interval inside it (two one-sided tests).

@@ -120,6 +120,17 @@ class Summary:
     control: str | None = None
     growth: tuple[growth.Fit, ...] = ()
 
+    @property
+    def confidence(self) -> float:
+        """The ratio intervals' level, 1 − α (95 % at α = 5 %; higher for a run that stopped early, whose α is its
+        per-look share)."""
+        return 1 - self.alpha
+
+    @property
+    def equivalence_confidence(self) -> float:
+        """The equivalence test's interval level, 1 − 2α (TOST at α): 90 % at α = 5 %."""
+        return 1 - 2 * self.alpha
+
 
 def resolve_baseline(run: RunData, requested: str | None) -> str:
     """The baseline scenario: `requested`, else the manifest's; InputError when unknown or missing."""
@@ -133,18 +144,20 @@ def resolve_baseline(run: RunData, requested: str | None) -> str:
     return baseline
 
 
-def summarize(run: RunData, baseline: str | None = None, alpha: float = stats.DEFAULT_ALPHA,
+def summarize(run: RunData, baseline: str | None = None, alpha: float | None = None,
               min_effect: float | None = None) -> Summary:
     """Statistics of every cell of `run` against `baseline` (default: the manifest's baseline scenario), judged
-    against `min_effect` (a fraction; default: the manifest's, else 5 %)."""
+    against `min_effect` (a fraction; default: the manifest's, else 5 %) at `alpha` (default: the run's own — its
+    per-look share when it could stop early — else 5 %)."""
     baseline = resolve_baseline(run, baseline)
+    alpha = declared_alpha(run.manifest) if alpha is None else alpha
     min_effect = declared_min_effect(run.manifest) if min_effect is None else min_effect
     cells = collect_cells(run.samples)
     keys = ordered_keys(cells, run.manifest, baseline)
     found = {key: cell_caveats(cells[key], cells.get(baseline_key(key, baseline))) for key in keys}
-    results, designs = _differences(cells, keys, baseline)
+    results, designs = _differences(cells, keys, baseline, 1 - alpha)
     adjusted = dict(zip(results, stats.adjust_pvalues([results[key].difference.p_value for key in results])))
-    floor, control, floor_note = control_diagnostic(run, cells, min_effect)
+    floor, control, floor_note = control_diagnostic(run, cells, min_effect, 1 - alpha)
     rows = tuple(_row(cells[key], cells.get(baseline_key(key, baseline)), found[key], results.get(key),
                       adjusted.get(key), floor, alpha) for key in keys)
     rows = with_params(rows, run.manifest)
@@ -172,7 +185,7 @@ def baseline_key(key: tuple, baseline: str) -> tuple:
     return (key[0], key[1], baseline, key[3])
 
 
-def _differences(cells: dict, keys: list, baseline: str) -> tuple[dict, dict[str, str]]:
+def _differences(cells: dict, keys: list, baseline: str, confidence: float) -> tuple[dict, dict[str, str]]:
     """Per compared cell its `PairResult`, and per compared scenario the design used (one draw per scenario: its
     builders share the scenario's daemon sessions, so one set of round resamples serves them all)."""
     by_scenario: dict[str, list] = {}
@@ -183,9 +196,17 @@ def _differences(cells: dict, keys: list, baseline: str) -> tuple[dict, dict[str
     results, designs = {}, {}
     for scenario, members in by_scenario.items():
         pairs = [(cells[baseline_key(k, baseline)], cells[k]) for k in members]
-        designs[scenario], found = differences.compare_pairs(pairs, stats.seed_from(scenario, baseline), paired=True)
+        designs[scenario], found = differences.compare_pairs(pairs, stats.seed_from(scenario, baseline), paired=True,
+                                                             confidence=confidence)
         results.update(zip(members, found))
     return results, designs
+
+
+def declared_alpha(manifest: dict) -> float:
+    """α as the run was planned to be judged: a run that could stop once its headlines were decided looked more than
+    once and recorded each look's share (harness.analysis.stopping); other runs, the 5 % default."""
+    value = (manifest.get("stopping") or {}).get("alpha")
+    return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else stats.DEFAULT_ALPHA
 
 
 def declared_min_effect(manifest: dict) -> float:
@@ -194,7 +215,7 @@ def declared_min_effect(manifest: dict) -> float:
     return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else stats.DEFAULT_MIN_EFFECT
 
 
-def control_diagnostic(run: RunData, cells: dict, min_effect: float
+def control_diagnostic(run: RunData, cells: dict, min_effect: float, confidence: float = stats.CONFIDENCE
                        ) -> tuple[stats.NoiseFloor, str | None, list[str]]:
     """The ±δ band with the A/A control's diagnostic when the run has one (its name, and notes: a control that
     differs from its twin means the run is broken or drifting; one too imprecise for δ says so)."""
@@ -205,7 +226,8 @@ def control_diagnostic(run: RunData, cells: dict, min_effect: float
     pairs = [(cells[(w, TOTAL, of, b)], cells[(w, TOTAL, name, b)])
              for w, b in dict.fromkeys((k[0], k[3]) for k in cells)
              if (w, TOTAL, of, b) in cells and (w, TOTAL, name, b) in cells]
-    _, found = differences.compare_pairs(pairs, stats.seed_from("aa", name, of), paired=True) if pairs else ("", [])
+    _, found = (differences.compare_pairs(pairs, stats.seed_from("aa", name, of), paired=True, confidence=confidence)
+                if pairs else ("", []))
     intervals = [(r.difference.ci_low, r.difference.ci_high) for r in found if r.difference.ci_low is not None]
     if not intervals:
         return stats.declared(min_effect), name, [
@@ -297,7 +319,8 @@ def geomean_rows(rows: tuple[Row, ...], draws: dict | None = None, paired: bool 
     judged = {}
     for key, covered in members.items():
         found = [(draws or {}).get((row.workload, row.step, row.scenario, row.builder)) for row in covered]
-        judged[key] = (differences.geomean_difference(found, paired) if found and all(d is not None for d in found)
+        judged[key] = (differences.geomean_difference(found, paired, 1 - alpha)
+                       if found and all(d is not None for d in found)
                        else stats.Difference(None, None, None, None, missing="a step without per-round statistics"))
     adjusted = dict(zip(judged, stats.adjust_pvalues([diff.p_value for diff in judged.values()])))
     geomeans = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.summary import add_baseline_and_thresholds, add_wide, check_thresholds
+from harness.commands.summary import add_baseline_and_thresholds, add_wide, alpha_or_default, check_thresholds
 
 HELP = "compare runs of the same matrix (e.g. before/after a kernel or engine change); a CI gate"
 DESCRIPTION = """\
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     if is_campaign_dir(args.run_a) or is_campaign_dir(args.run_b):
         return _campaigns(args)
-    comparisons = [load_comparison(args.run_a, later, alpha=args.alpha, min_effect=min_effect)
+    comparisons = [load_comparison(args.run_a, later, alpha=alpha_or_default(args), min_effect=min_effect)
                    for later in (args.run_b, *args.more)]
     outcomes = [None if args.fail_above is None else gate(comparison, args.fail_above) for comparison in comparisons]
     if args.more:
@@ -110,7 +110,8 @@ def _campaigns(args: argparse.Namespace) -> int:
     if not (is_campaign_dir(args.run_a) and is_campaign_dir(args.run_b)):
         raise InputError(f"compare a campaign with a campaign: {args.run_a} and {args.run_b} are not both campaign "
                          "directories (campaign.json)")
-    comparison = campaign_comparison(args.run_a, args.run_b, alpha=args.alpha, min_effect=check_thresholds(args))
+    comparison = campaign_comparison(args.run_a, args.run_b, alpha=alpha_or_default(args),
+                                     min_effect=check_thresholds(args))
     print(render_campaign_comparison(comparison, args.format, wide=args.wide))
     if args.fail_above is None:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.summary import add_baseline_and_thresholds, check_thresholds
+from harness.commands.summary import add_baseline_and_thresholds, alpha_or_default, check_thresholds
 
 HELP = "write a Markdown report of a run: summary table, plots, methods and a citation block"
 DESCRIPTION = """\
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if is_campaign_dir(args.run_dir):  # a campaign: forest plots first, then per-machine tables (docs/campaigns.md)
         from harness.export.report_campaign import write_campaign_report
 
-        files = write_campaign_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)
+        files = write_campaign_report(args.run_dir, args.out, args.baseline, alpha=alpha_or_default(args),
+                                      min_effect=min_effect)
         print(f"report: {files.markdown}")
         return 0
     files = write_report(args.run_dir, args.out, args.baseline, alpha=args.alpha, min_effect=min_effect)

@@ -55,14 +55,24 @@ def add_baseline_and_thresholds(parser: argparse.ArgumentParser, baseline: bool 
                         help="smallest effect of interest δ in percent: slower/faster needs the interval beyond ±δ, "
                              "equivalent needs it within (default: the matrix's min_effect, else 5); --noise is the "
                              "old name, now in percent too")
-    parser.add_argument("--alpha", type=float, default=0.05, help="significance level for p_adj (default: 0.05)")
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="significance level for p_adj; the ratio intervals are at 1 − α, the equivalence test's at "
+                             "1 − 2α (default: the run's own — a run that could stop early records its per-look α — "
+                             "else 0.05)")
+
+
+def alpha_or_default(args: argparse.Namespace) -> float:
+    """--alpha, else 0.05: comparisons between runs and campaigns have no per-run α of their own."""
+    from harness.analysis.stats import DEFAULT_ALPHA
+
+    return DEFAULT_ALPHA if args.alpha is None else args.alpha
 
 
 def check_thresholds(args: argparse.Namespace) -> float | None:
     """δ as a fraction (None: the run's own); InputError for an --alpha outside (0, 1) or a δ outside 1–100 %."""
     from harness.errors import InputError
 
-    if not 0 < args.alpha < 1:
+    if args.alpha is not None and not 0 < args.alpha < 1:
         raise InputError(f"--alpha {args.alpha} is not between 0 and 1; use e.g. --alpha 0.05")
     if args.min_effect is None:
         return None
@@ -80,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if is_campaign_dir(args.run_dir):  # a campaign: per-machine headlines pooled over machines (docs/campaigns.md)
         from harness.export.views_campaign import render_campaign_summary
 
-        print(render_campaign_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha,
+        print(render_campaign_summary(args.run_dir, args.format, args.baseline, alpha=alpha_or_default(args),
                                       min_effect=min_effect, wide=args.wide))
         return 0
     print(render_run_summary(args.run_dir, args.format, args.baseline, alpha=args.alpha, min_effect=min_effect,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.analysis.stopping import Looks
 from harness.config import Workload, load_matrix
 
 HELP = "check a matrix and the scenario/workload files it names (starts nothing)"
@@ -38,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  builders: {', '.join(matrix.builders)}")
     print(f"  rounds: {counted(matrix.rounds, 'daemon session')} per scenario"
           + (f"; A/A control {matrix.control}-aa" if matrix.control else ""))
+    if matrix.stop_when_decided:
+        looks = Looks(matrix.rounds)
+        print(f"  stops when decided: looks after rounds {', '.join(map(str, looks.after))}, each at "
+              f"α = {looks.alpha_per_look:.3g} (Bonferroni over the looks)")
     if reps.min < FEW_REPS:
         print(f"{args.file}: warning: repetitions {reps.min} is below {FEW_REPS}: the summary will have no 95 % "
               f"intervals of medians and no ratio intervals (they need 6 samples), and no test at all below 4; "

@@ -54,6 +54,10 @@ def load_matrix(path: Path) -> Matrix:
     builders = top.take("builders", list, None, check=at_most(len(BUILDERS) * 2))
     profile = top.take("profile", bool, False)
     min_effect = _min_effect(top)
+    stop_when_decided = top.take("stop_when_decided", bool, False)
+    if stop_when_decided and repetitions.target_ci is not None:
+        raise top.error("stop_when_decided", "stops rounds once the verdicts are decided, while repetitions.target_ci "
+                        "adds rounds until medians are precise: choose one")
     top.done()
 
     refuse_duplicates(doc, "scenarios", [str(name) for name in scenario_names])
@@ -74,7 +78,8 @@ def load_matrix(path: Path) -> Matrix:
     matrix = Matrix(file=path, description=description, scenarios=scenarios, workloads=workloads, baseline=baseline,
                     repetitions=repetitions, warmup=warmup, seed=seed, files=files,
                     rounds=default_rounds(repetitions.min) if rounds is None else min(rounds, repetitions.min),
-                    builders=tuple(builders), profile=profile, min_effect=min_effect)
+                    builders=tuple(builders), profile=profile, min_effect=min_effect,
+                    stop_when_decided=stop_when_decided)
     _refuse_shared_provisioned_hosts(doc, matrix)
     if control:
         if f"{baseline}-aa" in {s.name for s in scenarios}:

@@ -212,6 +212,8 @@ class Matrix:
     #: The declared smallest effect of interest δ (`min_effect: 5%`), as a fraction: verdicts judge intervals
     #: against ±δ (slower/faster beyond it, equivalent within it).
     min_effect: float = 0.05
+    #: Stop adding rounds once every compared headline is decided (harness.analysis.stopping), judging at α/looks.
+    stop_when_decided: bool = False
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)

@@ -19,7 +19,9 @@ from harness.export import numbers
 from harness.export.document import DisplayRow, Notice, Section, TableDoc
 from harness.export.layout_growth import growth_blocks
 
-SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", "ratio 95% CI",
+#: The ratio interval's column at α = 5 %; `ratio_ci_header` names it at another level.
+RATIO_CI = "ratio 95% CI"
+SUMMARY_HEADERS = ("step", "instruction", "scenario", "n", "median s", "95% CI", "CV", "ratio", RATIO_CI,
                    "p_adj", "verdict")
 SUMMARY_NUMERIC = (True, False, False, True, True, True, True, True, True, True, False)
 MAX_PLACES = 8
@@ -32,7 +34,7 @@ COMPACT_DROP = tuple(SUMMARY_HEADERS.index(name) for name in ("CV", "95% CI", "p
 
 
 #: The columns of a paper's table (LaTeX; at most seven fit \textwidth); the others go to its second table.
-PAPER_COLUMNS = ("step", "instruction", "scenario", "n", "median s", "ratio", "ratio 95% CI")
+PAPER_COLUMNS = ("step", "instruction", "scenario", "n", "median s", "ratio", RATIO_CI)
 
 
 def marked_ratio(ratio: float | None, verdict: str, show=numbers.ratio) -> str:
@@ -60,12 +62,12 @@ def noise_sentence(noise: stats.NoiseFloor) -> str:
 
 
 def headline_text(headline, noise: stats.NoiseFloor, with_workload: bool, show=numbers.ratio,
-                  what: str = "the time of") -> str:
+                  what: str = "the time of", alpha: float = stats.DEFAULT_ALPHA) -> str:
     """`naive: whole build 3.66× [3.49, 3.88] the time of native — slower (p_adj 0.003, beyond ±5%)`; a build other
     than classic is named (`seed · buildkit · naive: …`)."""
     builder = getattr(headline, "builder", "classic")
     where = (f"{headline.workload} · " if with_workload else "") + (f"{builder} · " if builder != "classic" else "")
-    reason = verdict_reason(headline, noise)
+    reason = verdict_reason(headline, noise, alpha)
     if headline.ratio is None:
         return f"{where}{headline.scenario}: whole build — {reason}"
     interval = numbers.ratio_interval(headline.ratio_ci_low, headline.ratio_ci_high) if show is numbers.ratio \
@@ -74,13 +76,13 @@ def headline_text(headline, noise: stats.NoiseFloor, with_workload: bool, show=n
            f"— {reason}".replace("  ", " ")
 
 
-def verdict_reason(headline, noise: stats.NoiseFloor) -> str:
+def verdict_reason(headline, noise: stats.NoiseFloor, alpha: float = stats.DEFAULT_ALPHA) -> str:
     """The verdict word with what backs it (p_adj and δ), or what is missing / would resolve it."""
     p, delta = numbers.p_value(headline.p_value), f"±{noise.min_effect:.0%}"
     if headline.verdict in (stats.SLOWER, stats.FASTER):
         return f"{headline.verdict} (p_adj {p}, interval beyond {delta})"
     if headline.verdict == stats.EQUIVALENT:
-        return f"equivalent (90% interval within {delta}, TOST)"
+        return f"equivalent ({stats.level(1 - 2 * alpha)} interval within {delta}, TOST)"
     return f"{headline.verdict}: {getattr(headline, 'reason', None) or 'too few samples or rounds'}"
 
 
@@ -137,7 +139,8 @@ def summary_legend(summary: Summary) -> tuple[str, ...]:
     return (
         noise_sentence(summary.noise),
         f"ratio: median ÷ the median of baseline {summary.baseline} for the same step"
-        f"{' and builder' if {row.builder for row in summary.rows} != {'classic'} else ''}; 95% CI: "
+        f"{' and builder' if {row.builder for row in summary.rows} != {'classic'} else ''}; "
+        f"{stats.level(summary.confidence)} CI: "
         f"{_ci_method(summary)}",
         f"median 95% CI: distribution-free, from order statistics (none below {stats.MIN_N_CI} samples); "
         "CV: standard deviation ÷ mean.",
@@ -151,8 +154,9 @@ def summary_legend(summary: Summary) -> tuple[str, ...]:
 
 
 def verdict_legend(alpha: float, min_effect: float) -> str:
-    return (f"verdict: slower/faster = p_adj < {alpha:g} and the 95% interval wholly beyond ±{min_effect:.0%}; "
-            f"equivalent = the 90% interval within ±{min_effect:.0%} (TOST); inconclusive = neither (not \"no "
+    return (f"verdict: slower/faster = p_adj < {alpha:g} and the {stats.level(1 - alpha)} interval wholly beyond "
+            f"±{min_effect:.0%}; equivalent = the {stats.level(1 - 2 * alpha)} interval within ±{min_effect:.0%} "
+            "(TOST); inconclusive = neither (not \"no "
             "difference\": more rounds would decide); untested = too little data (json/csv say what is missing).")
 
 
@@ -185,7 +189,9 @@ def summary_doc(summary: Summary) -> TableDoc:
     """The `harness summary` headlines, table, legend, warnings and notes, and the CSV/JSON forms of the rows."""
     observed = tuple(column for column in OBSERVER_COLUMNS
                      if any(getattr(row, column[1]) is not None for row in summary.rows))
-    headers = SUMMARY_HEADERS + tuple(header for header, _, _ in observed)
+    ci = ratio_ci_header(summary.confidence)
+    headers = tuple(ci if header == RATIO_CI else header for header in SUMMARY_HEADERS) + tuple(
+        header for header, _, _ in observed)
 
     def cells(row: Row, first_in_group: bool) -> tuple[str, ...]:
         extra = tuple("" if getattr(row, field) is None else show(getattr(row, field)) for _, field, show in observed)
@@ -194,7 +200,8 @@ def summary_doc(summary: Summary) -> TableDoc:
     sections = grouped([row for row in summary.rows if not row.is_setup], cells)
     if summary.geomean:
         sections.append(Section(geomean_title("ratios", summary.geomean),
-                                tuple(DisplayRow(geomean_cells(g, headers=headers, several=_mixed(summary.geomean)),
+                                tuple(DisplayRow(geomean_cells(g, headers=headers, ci_column=ci,
+                                                               several=_mixed(summary.geomean)),
                                                  new_group=i == 0) for i, g in enumerate(summary.geomean)),
                                 key="geomean"))
     records = tuple((summary.run_id, summary.baseline, *(numbers.tidy(getattr(row, f)) for f in ROW_FIELDS))
@@ -205,11 +212,18 @@ def summary_doc(summary: Summary) -> TableDoc:
         headers=headers, numeric=SUMMARY_NUMERIC + (True,) * len(observed), sections=tuple(sections),
         legend=summary_legend(summary), notices=notices(summary.caveats), notes=summary.notes,
         csv_columns=("run_id", "baseline", *ROW_FIELDS), csv_records=records, payload=summary_payload(summary),
-        code_column=1, headlines=tuple(headline_text(h, summary.noise, several) for h in summary.headlines),
+        code_column=1, headlines=tuple(headline_text(h, summary.noise, several, alpha=summary.alpha)
+                                       for h in summary.headlines),
         compact_drop=COMPACT_DROP + tuple(range(len(SUMMARY_HEADERS), len(headers))),
         blocks=growth_blocks(summary.growth), run=summary.run_id,
         caption=f"Median build-step times per scenario and their ratio to the baseline {summary.baseline}",
-        group_columns=(0, 1), paper_columns=tuple(headers.index(name) for name in PAPER_COLUMNS))
+        group_columns=(0, 1), paper_columns=tuple(headers.index(ci if name == RATIO_CI else name)
+                                                  for name in PAPER_COLUMNS))
+
+
+def ratio_ci_header(confidence: float) -> str:
+    """The ratio interval's column: "ratio 95% CI", or its level when α is not 5 % (a run that could stop early)."""
+    return f"ratio {stats.level(confidence)} CI"
 
 
 def geomean_title(what: str, geomean) -> str:
@@ -223,7 +237,7 @@ def _mixed(geomean) -> bool:
 
 
 def geomean_cells(g, show=numbers.ratio, interval=numbers.ratio_interval, headers=SUMMARY_HEADERS,
-                  ratio_column: str = "ratio", ci_column: str = "ratio 95% CI", several: bool = False
+                  ratio_column: str = "ratio", ci_column: str = RATIO_CI, several: bool = False
                   ) -> tuple[str, ...]:
     """A geometric-mean line: its value and (with rounds) its interval; the steps it covers when they differ
     between scenarios (else the section title names them)."""
@@ -264,7 +278,7 @@ def caveat_records(found: Iterable[Caveat]) -> list[dict]:
              "detail": c.detail, "title": KINDS[c.code].title, "remedy": KINDS[c.code].remedy} for c in found]
 
 
-def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
+def methods(design: str = "rounds", paired: bool = True, alpha: float = stats.DEFAULT_ALPHA) -> dict[str, str]:
     """The statistical methods, named for a reader of the JSON (details and sources in harness/analysis/sessions.py and
     harness/analysis/stats.py)."""
     pairing = "paired by round" if paired else "each run over its own rounds (Welch)"
@@ -276,12 +290,13 @@ def methods(design: str = "rounds", paired: bool = True) -> dict[str, str]:
     return {
         "design": design,
         "median_ci": "distribution-free order-statistic interval (binomial), 95%",
-        "ratio_ci": f"{ratio_ci}, 95%",
+        "ratio_ci": f"{ratio_ci}, {stats.level(1 - alpha)}",
         "test": (f"{round_test}, unit = daemon session" if design == "rounds"
                  else "two-sided Mann-Whitney U (exact, or exact permutation with ties, else normal approximation)"),
         "correction": "Benjamini-Hochberg",
-        "verdict": "slower/faster = p_adj < alpha and the 95% interval wholly beyond +-min_effect; equivalent = the 90% "
-                   "interval within +-min_effect (TOST); inconclusive = neither; untested = too little data",
+        "verdict": f"slower/faster = p_adj < alpha and the {stats.level(1 - alpha)} interval wholly beyond "
+                   f"+-min_effect; equivalent = the {stats.level(1 - 2 * alpha)} interval within +-min_effect (TOST); "
+                   "inconclusive = neither; untested = too little data",
         "outliers": f"modified z-score on the MAD > {stats.OUTLIER_Z:g}",
     }
 
@@ -292,7 +307,7 @@ def summary_payload(summary: Summary) -> dict:
         "schema": SCHEMA_VERSION, "run_id": summary.run_id, "baseline": summary.baseline,
         "alpha": summary.alpha, "min_effect": summary.noise.min_effect, "noise": noise_record(summary.noise),
         "control": summary.control,
-        "n_comparisons": summary.n_comparisons, "methods": methods(summary.design),
+        "n_comparisons": summary.n_comparisons, "methods": methods(summary.design, alpha=summary.alpha),
         "headlines": headline_records(summary.headlines, summary.rows),
         "rows": [{f: (list(v) if isinstance(v := getattr(row, f), tuple) else v) for f in ROW_FIELDS}
                  for row in summary.rows],

@@ -116,10 +116,10 @@ def wrapped(name: str, width: int = LABEL_WIDTH) -> str:
 
 
 def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequence[str], baseline: str = "",
-                 run: str = ""):
-    """Ratio to the baseline per step and scenario with its 95 % interval, on a log axis (2× and ½× are equally
-    far from 1×); a filled marker is a `slower`/`faster` verdict, a hollow one is not, and a grey cross is a cell
-    without an interval (untested); the grey band is ±δ, the declared smallest effect."""
+                 run: str = "", confidence: float = stats.CONFIDENCE):
+    """Ratio to the baseline per step and scenario with its interval (95 % unless α says otherwise), on a log axis
+    (2× and ½× are equally far from 1×); a filled marker is a `slower`/`faster` verdict, a hollow one is not, and a
+    grey cross is a cell without an interval (untested); the grey band is ±δ, the declared smallest effect."""
 
     compared = [row for row in rows if not row.is_baseline and row.ratio is not None and not row.is_setup]
     labels = [f"{_step_title(row)} ·\n{wrapped(row.scenario, 40)}" for row in compared]
@@ -145,7 +145,8 @@ def ratio_figure(rows: Sequence[Row], noise: stats.NoiseFloor, scenarios: Sequen
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
     axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     axes.tick_params(labelsize=7)
-    axes.set_xlabel(f"ratio to {baseline or 'the baseline'} (log scale)\nbars: 95% interval; grey band: ±δ "
+    axes.set_xlabel(f"ratio to {baseline or 'the baseline'} (log scale)\nbars: {stats.level(confidence)} interval; "
+                    "grey band: ±δ "
                     f"{noise.low:.3f}–{noise.high:.3f}\nfilled: slower/faster; hollow: equivalent, inconclusive; "
                     "×: untested", fontsize=7)  # three lines: one would run past a narrow figure's edge
     return figure
@@ -176,7 +177,8 @@ def workload_plots(summary: Summary, out_dir: Path, rounds: dict[tuple, tuple[in
                       else (workload, _slug(workload)))
         title = f"run {summary.run_id}, workload {name}: every measured build, in seconds"
         written[name] = save(step_figure(rows, scenarios, title, rounds), out_dir, f"{stem}-steps")
-        written[name] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline, summary.run_id),
+        written[name] += save(ratio_figure(rows, summary.noise, scenarios, summary.baseline, summary.run_id,
+                                           summary.confidence),
                               out_dir, f"{stem}-ratios")
     return written
 

@@ -36,7 +36,7 @@ class ReportFiles:
 
 
 def write_report(run_dir: Path, out_dir: Path | None = None, baseline: str | None = None, *,
-                 alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None) -> ReportFiles:
+                 alpha: float | None = None, min_effect: float | None = None) -> ReportFiles:
     """Write report.md, plots/ and summary.{csv,json} to `out_dir` (default RUN_DIR/report)."""
 
     run = load_run(Path(run_dir))
@@ -245,7 +245,7 @@ def _headline_lines(summary: Summary) -> list[str]:
     """The verdicts a reader quotes, and the δ and A/A check they were judged with, before any table."""
 
     several = len({h.workload for h in summary.headlines}) > 1
-    found = [f"- {prose(headline_text(h, summary.noise, several))}" for h in summary.headlines]
+    found = [f"- {prose(headline_text(h, summary.noise, several, alpha=summary.alpha))}" for h in summary.headlines]
     return ["## Headlines", "", *found, "", noise_sentence(summary.noise), ""] if found else []
 
 
@@ -267,8 +267,8 @@ def methods_lines(summary: Summary) -> list[str]:
             "ISMM 2013).",
             "- Per round, the low median of its builds (the middle build, the lower middle one for an even count: "
             "one slow build cannot move it). Ratio to the baseline: the geometric mean of the per-round ratios over "
-            "the rounds both scenarios ran (paired by round: drift shared by a round cancels), with a 95% "
-            "t-interval exp(mean ± t(R−1)·s/√R) on the log ratios.",
+            "the rounds both scenarios ran (paired by round: drift shared by a round cancels), with a "
+            f"{stats.level(summary.confidence)} t-interval exp(mean ± t(R−1)·s/√R) on the log ratios.",
             "- Test: paired t-test on the same per-round log ratios (R − 1 degrees of freedom; Student 1908), so the "
             "interval and the test never disagree. Assumes the rounds are independent sessions and their log ratios "
             "roughly normal (session effects are multiplicative). Rank tests were not used: at 5 rounds their "
@@ -279,7 +279,8 @@ def methods_lines(summary: Summary) -> list[str]:
             "- Design: one daemon session per scenario (a schema-1 run or `rounds: 1`). Session-to-session variance "
             "cannot be estimated, so the methods below treat builds as independent and overstate significance when "
             "sessions drift; rerun with rounds ≥ 3 for trustworthy verdicts.",
-            f"- Ratio of medians to the baseline, 95% interval by percentile bootstrap (scipy.stats.bootstrap, "
+            f"- Ratio of medians to the baseline, {stats.level(summary.confidence)} interval by percentile bootstrap "
+            "(scipy.stats.bootstrap, "
             f"{stats.BOOTSTRAP_RESAMPLES} resamples, each group resampled on its own, seeded per cell).",
             "- Two-sided Mann–Whitney U test (scipy.stats.mannwhitneyu; exact, or an exact permutation test with ties).",
         ]
@@ -289,8 +290,9 @@ def methods_lines(summary: Summary) -> list[str]:
         "its steps' log statistics), its p-value adjusted among the run's geometric means.",
         f"- {noise_sentence(summary.noise)}",
         f"- Verdict against the declared smallest effect δ = ±{summary.noise.min_effect:.0%}: `slower`/`faster` "
-        f"when adjusted p < {summary.alpha:g} *and* the 95% interval lies wholly beyond ±δ; `equivalent` when the "
-        "90% interval lies within ±δ (two one-sided tests, TOST); `inconclusive` when neither — the data cannot "
+        f"when adjusted p < {summary.alpha:g} *and* the {stats.level(summary.confidence)} interval lies wholly beyond "
+        f"±δ; `equivalent` when the {stats.level(summary.equivalence_confidence)} interval lies within ±δ (two "
+        "one-sided tests, TOST); `inconclusive` when neither — the data cannot "
         "tell an effect of δ from none, which is not \"no difference\"; `untested` when too little was measured. "
         "A printed interval and its verdict never contradict each other.",
         f"- Warnings: CV ≥ {stats.CV_THRESHOLD:.0%} (pyperf's threshold), modified z-score on the MAD > "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.analysis import stats
 from harness.analysis.compare import Gate, RunComparison
 from harness.analysis.summary import summarize
 from harness.export import check_format, render
@@ -15,7 +14,7 @@ from harness.results.reader import load_run
 
 
 def render_run_summary(run_dir: Path, fmt: str = "table", baseline: str | None = None, *,
-                       alpha: float = stats.DEFAULT_ALPHA, min_effect: float | None = None,
+                       alpha: float | None = None, min_effect: float | None = None,
                        wide: bool = False) -> str:
     """The summary of `run_dir` as text in `fmt` (table, md, latex, csv, json); what `harness summary` prints."""
     check_format(fmt)

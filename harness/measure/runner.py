@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from harness.analysis.stopping import RULE, Looks, undecided
+from harness.analysis.summary import summarize
 from harness.builders import Builder
 from harness.builders.timing import CONNECTION_ERRORS, BuildTiming
 from harness.config import Matrix, Scenario, with_control
@@ -57,7 +59,16 @@ from harness.observe import DEFAULT_INTERVAL_S, Observation, observing
 from harness.observe.diagnose import diagnose
 from harness.observe.flamegraph import read_folded, write_flame_graph
 from harness.observe.record import ObservedBuild, observed_build
-from harness.results.manifest import BuildTimes, ControlRecord, FlameGraph, ProfileRecord, ScenarioRecord, Session
+from harness.results.manifest import (
+    BuildTimes,
+    ControlRecord,
+    FlameGraph,
+    ProfileRecord,
+    ScenarioRecord,
+    Session,
+    StoppingRecord,
+)
+from harness.results.reader import load_run
 from harness.results.writer import RunDirectory, utc_now
 
 
@@ -126,7 +137,11 @@ class Runner:
                             done=sum(1 for p in plan if p.scenario in names and p.key in done))
         interrupted = True
         try:
+            looked_after = None
             for round_number, name, builds in sessions_of(plan):
+                if looked_after not in (None, round_number) and self._decided_after(looked_after):
+                    break
+                looked_after = round_number
                 todo = [p for p in builds if p.key not in done]
                 if name in names and todo:
                     self._session(self.matrix.scenario(name), round_number, todo)
@@ -152,6 +167,9 @@ class Runner:
         self.manifest.profile = self._profile_record() if self.profile else None
         control = self.matrix.control
         self.manifest.control = ControlRecord(scenario=f"{control}-aa", of=control) if control else None
+        if self.matrix.stop_when_decided:
+            looks = Looks(self.manifest.rounds)
+            self.manifest.stopping = StoppingRecord(rule=RULE, looks=list(looks.after), alpha=looks.alpha_per_look)
         if control:
             self.manifest.scenarios[f"{control}-aa"].control_of = control
         self._save()
@@ -173,6 +191,30 @@ class Runner:
             self.progress.note(f"{name}: every planned build is in this run directory already")
         self._save()
         return {name: self.manifest.scenarios[name].status for name in names}
+
+    def _decided_after(self, round_number: int) -> bool:
+        """Whether the run stops after this round: it may look then (harness.analysis.stopping) and every compared
+        headline is decided at the per-look α. Stopping drops the later rounds from the plan, so the run directory
+        reads as a run of this many rounds (and `--resume` has nothing left to do)."""
+        stopping = self.manifest.stopping
+        if stopping is None or round_number not in stopping.looks[:-1]:
+            return False
+        try:
+            waiting = undecided(summarize(load_run(self.run.path)))
+        except HarnessError as error:
+            self.progress.note(f"round {round_number}: could not judge the verdicts ({error}); going on")
+            return False
+        if waiting:
+            self.progress.note(f"round {round_number}: going on, undecided at α = {stopping.alpha:.3g} per look: "
+                               + "; ".join(waiting[:3]) + (f"; and {len(waiting) - 3} more" if len(waiting) > 3 else ""))
+            return False
+        planned = self.manifest.rounds
+        self.manifest.plan = [p for p in self.manifest.plan if p.get("round", 1) <= round_number]
+        self.manifest.rounds = stopping.stopped_after_round = round_number
+        self._save()
+        self.progress.note(f"round {round_number}: every headline is decided at α = {stopping.alpha:.3g} per look: "
+                           f"stopping ({planned - round_number} of {planned} planned rounds not needed)")
+        return True
 
     def _adaptive_rounds(self, round_number: int) -> None:
         """Adaptive reps: after the planned rounds, more rounds of the same size for the cells not yet settled."""

@@ -164,6 +164,18 @@ class ControlRecord:
 
 
 @dataclass
+class StoppingRecord:
+    """A run that may stop once its headlines are decided (harness.analysis.stopping): its looks and the α each
+    judges at (its summary's α too), and the round it stopped after (None: it ran every planned round)."""
+
+    rule: str
+    looks: list[int]
+    alpha: float
+    stopped_after_round: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class ProfileRecord:
     """Goroutine sampling during builds (`harness run --profile`)."""
 
@@ -192,6 +204,7 @@ class Manifest:
     min_effect: float | None = optional()  # δ, the smallest effect of interest as a fraction (matrix `min_effect`)
     rounds: int | None = optional()  # daemon sessions per scenario, set when the plan is made
     control: ControlRecord | None = None
+    stopping: StoppingRecord | None = optional()
     profile: ProfileRecord | None = None
     plan: list[dict[str, Any]] = field(default_factory=list)  # measure/plan.py's PlannedBuild.as_dict() entries
     host: dict[str, Any] = field(default_factory=dict)  # machine facts (measure/facts.py), an open set
@@ -218,7 +231,8 @@ class Manifest:
 
 #: The top-level keys in the order they are written (the dataclass order groups required fields first).
 _ORDER = ("schema", "run_id", "harness_version", "git_commit", "command", "matrix", "description", "baseline",
-          "min_effect", "repetitions", "warmup", "seed", "rounds", "control", "profile", "plan", "host", "scenarios",
+          "min_effect", "repetitions", "warmup", "seed", "rounds", "control", "stopping", "profile", "plan", "host",
+          "scenarios",
           "workloads", "started_at", "ended_at", "status", "synthetic")
 
 
