@@ -41,8 +41,8 @@ class Looks:
 
 
 def undecided(summary: Summary) -> list[str]:
-    """The compared headlines not yet decided, as `scenario (verdict)`; empty when the run may stop. A run without a
-    compared headline is never decided."""
+    """The compared headlines not yet decided, as `scenario in workload: verdict`; empty when the run may stop. A run
+    without a compared headline is never decided."""
     judged = [h for h in summary.headlines if h.scenario != summary.control]
     if not judged:
         return ["no compared headline yet"]

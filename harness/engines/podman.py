@@ -2,7 +2,7 @@
 
 Debian 12 packages podman 4.3 and buildah 1.28 (the same Buildah is built into podman: its API's /build runs
 Buildah's imagebuildah). They install beside docker.io and replace nothing. No version is fetched into the engine
-cache yet (FACTS.md notes that trixie's podman is built against a newer glibc than bookworm's; not tried).
+cache: trixie's podman 5.4 and sid's 5.8 need glibc 2.38 (bookworm has 2.36; docs/podman.md).
 """
 
 from __future__ import annotations
