@@ -386,6 +386,13 @@ def run_notes(run: RunData, baseline: str, cells: dict) -> list[str]:
         if isinstance(facts, dict) and facts.get("status") not in (None, "ok"):
             reason = facts.get("reason") or "no reason recorded"
             notes.append(f"scenario {name} {facts['status']}: {reason}")
+    stopping = run.manifest.get("stopping") or {}
+    if stopping.get("looks"):
+        stopped = stopping.get("stopped_after_round")
+        notes.append(f"the run could stop once every headline was decided: it was to look after rounds "
+                     f"{', '.join(map(str, stopping['looks']))} and "
+                     + (f"stopped after round {stopped}" if stopped else "ran every planned round")
+                     + f"; so every verdict judges at α = {declared_alpha(run.manifest):.3g} per look (Bonferroni)")
     if not any(key[2] == baseline and cell.values for key, cell in cells.items()):
         notes.append(f"baseline {baseline} has no successful measurements: no ratios; choose another with --baseline")
     return notes

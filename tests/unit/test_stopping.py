@@ -84,6 +84,8 @@ def test_a_run_that_may_stop_is_summarised_at_its_per_look_alpha_and_says_so() -
     assert summary.alpha == pytest.approx(0.05 / 3) and summary.confidence == pytest.approx(1 - 0.05 / 3)
     doc = summary_doc(summary)
     assert "ratio 98.3% CI" in doc.headers and "ratio 95% CI" not in doc.headers
+    assert any("look after rounds 3, 4, 5 and ran every planned round" in note and "α = 0.0167" in note
+               for note in summary.notes), summary.notes
     assert any("the 98.3% interval" in line and "the 96.7% interval" in line for line in doc.legend)
     wider = whole_build(summary)
     usual = whole_build(summarize(run, alpha=0.05))
