@@ -109,6 +109,12 @@ class VagrantDockerHost(SshDockerHost):
             root = vagrant_root(self.scenario)
             self.cli = vagrant_cli(root, self.scenario.file.resolve().parent, self.log_dir / f"{name}.vagrant.log")
         state, self.provider = machine_state(self.cli, name)
+        if state == "inaccessible":
+            raise EnvironmentNotAble(f"scenario {name}: its Vagrant VM runs but Vagrant cannot find its address "
+                                     f"({self.provider}: with libvirt, the VM holds no DHCP lease — machines made "
+                                     f"from one image with the same /etc/machine-id share a DHCP client id and "
+                                     f"take each other's lease); `vagrant reload {name}` in {self.cli.root} "
+                                     f"renews it, an empty /etc/machine-id in the box prevents it")
         if state != vagrant.Vagrant.RUNNING:
             raise EnvironmentNotAble(f"scenario {name}: its Vagrant VM is {state.replace('_', ' ')} "
                                      f"({self.provider or 'no provider'}); run `vagrant up {name}` in "
