@@ -16,7 +16,7 @@ MATRIX ?= matrix-local.yaml
 # More `harness run` options, e.g. make run MATRIX=matrix-drivers.yaml RUN_ARGS="--reps 3"
 RUN_ARGS ?=
 
-.PHONY: run test test-slow test-unit test-vm test-campaign lint venv check-citation
+.PHONY: run test test-slow test-unit test-vm test-vagrant test-campaign lint venv check-citation
 
 # The packages first (python3-venv among them: Debian and Ubuntu ship Python without venv), then the virtualenv.
 run:
@@ -51,6 +51,12 @@ check-citation:
 test-vm: $(VENV)/.installed
 	scripts/ensure-packages $(RUN_PACKAGES) $(VM_PACKAGES)
 	tests/vm/e2e
+
+# `vagrant up` for real (tests/vagrant/run, docs/vagrant.md "Tried here"): the seed's three machines booted one at a
+# time by Vagrant's libvirt provider from a Debian 12 box built here, provisioned through the Vagrantfile, measured
+# and destroyed, with libvirtd private to a network and mount namespace; last stdout line `results: <dir>`.
+test-vagrant:
+	tests/vagrant/run
 
 # A campaign end to end (docs/campaigns.md): sshd on 127.0.0.1 with its own key, an inventory naming this machine
 # twice (concurrency 1) plus an unreachable host, the seed's question on each; last stdout line `results: <dir>`.
