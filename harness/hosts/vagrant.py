@@ -87,6 +87,14 @@ def _vagrant_error(error: subprocess.CalledProcessError) -> str:
     return f"exit code {error.returncode}"
 
 
+#: What "inaccessible" means for a provider, where Vagrant does not say.
+_INACCESSIBLE_WHY = {
+    "libvirt": " — it runs but holds no DHCP lease, so it has no address (machines made from one image with the "
+               "same /etc/machine-id send the same DHCP client id and take each other's lease; an empty "
+               "/etc/machine-id in the box prevents it)",
+}
+
+
 class VagrantDockerHost(SshDockerHost):
     """The daemon of the scenario's running Vagrant VM, through the SSH backend's forward."""
 
@@ -110,11 +118,9 @@ class VagrantDockerHost(SshDockerHost):
             self.cli = vagrant_cli(root, self.scenario.file.resolve().parent, self.log_dir / f"{name}.vagrant.log")
         state, self.provider = machine_state(self.cli, name)
         if state == "inaccessible":
-            raise EnvironmentNotAble(f"scenario {name}: its Vagrant VM runs but Vagrant cannot find its address "
-                                     f"({self.provider}: with libvirt, the VM holds no DHCP lease — machines made "
-                                     f"from one image with the same /etc/machine-id share a DHCP client id and "
-                                     f"take each other's lease); `vagrant reload {name}` in {self.cli.root} "
-                                     f"renews it, an empty /etc/machine-id in the box prevents it")
+            raise EnvironmentNotAble(f"scenario {name}: its Vagrant VM is inaccessible ({self.provider}): Vagrant "
+                                     f"cannot reach it{_INACCESSIBLE_WHY.get(self.provider or '', '')}; "
+                                     f"`vagrant reload {name}` in {self.cli.root} may recover it")
         if state != vagrant.Vagrant.RUNNING:
             raise EnvironmentNotAble(f"scenario {name}: its Vagrant VM is {state.replace('_', ' ')} "
                                      f"({self.provider or 'no provider'}); run `vagrant up {name}` in "

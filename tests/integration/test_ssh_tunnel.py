@@ -154,6 +154,28 @@ def test_the_vagrant_backend_reaches_a_running_vm_through_its_ssh_config(root: P
     assert not host.workspace.exists()
 
 
+def test_an_inaccessible_libvirt_vm_is_explained_not_sent_to_vagrant_up(root: Path) -> None:
+    """vagrant-libvirt calls a running VM without a DHCP lease `inaccessible` (seen for real in make test-vagrant
+    before the box had its own machine-id per VM); Vagrant's answer comes from a stand-in here."""
+    scenario = scenario_file(root, "ol-vm", """\
+        type: vagrant
+        box: harness/ol75
+        """)
+
+    class LeaselessVm:
+        root = str(root)
+
+        def status(self, vm_name: str):
+            from vagrant import Status
+            return [Status(name=vm_name, state="inaccessible", provider="libvirt")]
+
+    host = host_for(scenario, root / "work", root / "logs")
+    host.cli = LeaselessVm()
+    message = str(refusal_of(host))
+    assert "inaccessible (libvirt)" in message and "no DHCP lease" in message and "machine-id" in message
+    assert "vagrant reload ol-vm" in message and "vagrant up" not in message
+
+
 def test_a_missing_remote_socket_is_named_with_what_ssh_said(root: Path, sshd: LoopbackSshd) -> None:
     scenario = ssh_scenario(root, sshd, "/run/no-such-docker.sock")
     target = ssh_config_target(sshd.ssh_config("server"), root / "ssh_config", "test sshd")

@@ -13,8 +13,8 @@ PROVISION = REPO / "provision"
 SCRIPTS = sorted(PROVISION.glob("*.sh"))
 OTHER_SCRIPTS = [REPO / ".ci" / "run", REPO / "scripts" / "ensure-packages", REPO / "scripts" / "run-matrix",
                  REPO / "harness" / "campaign" / "run-on-machine.sh",
-                 *(p for p in sorted((REPO / "tests" / "vm").iterdir())
-                   if p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
+                 *(p for directory in ("vm", "vagrant") for p in sorted((REPO / "tests" / directory).iterdir())
+                   if p.is_file() and p.read_bytes().startswith(b"#!/usr/bin/env bash"))]
 
 
 def test_there_are_provisioning_scripts_in_order() -> None:
